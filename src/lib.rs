@@ -1,0 +1,17 @@
+//! Inspire Edge: turns a feeling into an image prompt.
+//!
+//! The crate is a pure core (everything but `edge`) that compiles and is tested natively,
+//! plus `edge`, the thin adapter to Cloudflare Workers that exists only on wasm32.
+//! See `shared/STYLE.md` for the way a request travels.
+
+pub mod api;
+pub mod config;
+pub mod ids;
+pub mod safety;
+pub mod tags;
+
+#[cfg(target_arch = "wasm32")]
+mod edge;
+
+/// The version reported by `/api/health`, from Cargo.toml.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,3 @@
+//! Tag knowledge: the `TagStore` port, the embedded index, the Supabase adapter, ratings.
+
+pub mod rating;
