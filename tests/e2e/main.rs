@@ -1,0 +1,7 @@
+//! End-to-end tests: the real Worker in workerd under `wrangler dev`, real Durable Object
+//! storage, real HTTP, with fake upstreams on loopback. One test binary so the Worker is
+//! built once and the dependencies are linked once.
+
+mod support;
+
+mod foundation;

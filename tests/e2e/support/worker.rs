@@ -1,0 +1,183 @@
+//! Runs the real Worker under `wrangler dev` (workerd) for a test: builds it once, starts it
+//! on free loopback ports with the test's vars, waits until it answers, and kills the whole
+//! process group when the `Worker` is dropped — also when the test panics.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The repository root (where Cargo.toml and wrangler.toml live).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Builds the Worker bundle once per test process (`make build` skips work already done).
+/// `make test` builds before running tests, so here this is normally a quick check.
+pub fn ensure_built() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let root = repo_root();
+        if std::env::var("INSPIRE_SKIP_BUILD").is_ok() && root.join("build/index.js").exists() {
+            return;
+        }
+        let status = Command::new("make")
+            .arg("build")
+            .current_dir(&root)
+            .stdout(Stdio::null())
+            .status()
+            .expect("run make build");
+        assert!(status.success(), "make build failed");
+    });
+}
+
+/// What a test needs from the Worker it starts.
+#[derive(Debug, Clone, Default)]
+pub struct WorkerOptions {
+    /// `--var NAME:VALUE` pairs (secrets too: wrangler passes both the same way locally).
+    pub vars: Vec<(String, String)>,
+    /// Durable Object state directory; a fresh temporary one when `None`.
+    pub persist_dir: Option<PathBuf>,
+}
+
+impl WorkerOptions {
+    pub fn var(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.vars.push((name.to_string(), value.into()));
+        self
+    }
+}
+
+pub struct Worker {
+    pub base: String,
+    pub persist_dir: PathBuf,
+    opts: WorkerOptions,
+    child: Option<Child>,
+    log_path: PathBuf,
+    /// Set when this harness created the state directory and should remove it.
+    owns_dir: bool,
+}
+
+impl Worker {
+    /// Starts a Worker; panics with wrangler's log if it does not answer within 90 s.
+    pub async fn start(opts: WorkerOptions) -> Worker {
+        ensure_built();
+        let (persist_dir, owns_dir) = match &opts.persist_dir {
+            Some(d) => (d.clone(), false),
+            None => (fresh_dir("state"), true),
+        };
+        let mut w = Worker {
+            base: String::new(),
+            persist_dir,
+            opts,
+            child: None,
+            log_path: PathBuf::new(),
+            owns_dir,
+        };
+        w.spawn().await;
+        w
+    }
+
+    /// Stops the Worker and starts it again on the same state directory and vars.
+    pub async fn restart(&mut self) {
+        self.kill();
+        self.spawn().await;
+    }
+
+    /// Kills wrangler and workerd at once (like a crash), keeping the state directory.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // wrangler runs workerd as a child: kill the whole process group.
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .status();
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// wrangler's output so far (for diagnosing a failed test).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    async fn spawn(&mut self) {
+        let port = free_port();
+        let inspector = free_port();
+        self.base = format!("http://127.0.0.1:{port}");
+        self.log_path = fresh_dir("log").join("wrangler.log");
+        let log = std::fs::File::create(&self.log_path).expect("create wrangler log");
+        let mut cmd = Command::new(repo_root().join("node_modules/.bin/wrangler"));
+        cmd.current_dir(repo_root())
+            .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--inspector-port", &inspector.to_string()])
+            .args(["--persist-to", self.persist_dir.to_str().unwrap()])
+            .args(["--show-interactive-dev-session=false", "--log-level", "info"])
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CI", "true")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        for (k, v) in &self.opts.vars {
+            cmd.args(["--var", &format!("{k}:{v}")]);
+        }
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        self.child = Some(cmd.spawn().expect("spawn wrangler dev"));
+        self.wait_ready().await;
+    }
+
+    async fn wait_ready(&self) {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while Instant::now() < deadline {
+            let probe = client
+                .get(self.url("/api/health"))
+                .timeout(Duration::from_secs(5))
+                .send()
+                .await;
+            if matches!(probe, Ok(r) if r.status().is_success()) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("wrangler dev did not answer within 90 s; log:\n{}", self.log());
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.kill();
+        if self.owns_dir {
+            let _ = std::fs::remove_dir_all(&self.persist_dir);
+        }
+        if let Some(dir) = self.log_path.parent() {
+            if !std::thread::panicking() {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+    }
+}
+
+/// A new empty directory under the system temp dir, unique to this process and call.
+pub fn fresh_dir(kind: &str) -> PathBuf {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "inspire-e2e-{kind}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+/// A port that was free a moment ago (bound to port 0, then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
