@@ -47,7 +47,11 @@ pub struct Config {
 impl Config {
     /// Reads every setting through `get` (vars and secrets alike); blank values count as unset.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Config {
-        let get = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let get = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let num = |k: &str, d: u64| get(k).and_then(|v| v.parse().ok()).unwrap_or(d);
         let supabase_url = get("SUPABASE_URL").map(|u| u.trim_end_matches('/').to_string());
         let supabase_key = get("SUPABASE_KEY");
@@ -77,13 +81,20 @@ impl Config {
             supabase_key,
             supabase_timeout_ms: num("SUPABASE_TIMEOUT_MS", 3_000),
             session_ttl_days: num("SESSION_TTL_DAYS", 30),
-            max_cost_usd: get("MAX_COST_USD").and_then(|v| v.parse().ok()).unwrap_or(0.05),
+            max_cost_usd: get("MAX_COST_USD")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0.05),
             turn_timeout_ms: num("TURN_TIMEOUT_S", 120) * 1000,
             rate_limit_start_per_min: num("RATE_LIMIT_START_PER_MIN", 10) as u32,
             rate_limit_continue_per_min: num("RATE_LIMIT_CONTINUE_PER_MIN", 30) as u32,
             api_token: get("INSPIRE_API_TOKEN"),
             cors_origins: get("CORS_ORIGINS")
-                .map(|v| v.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect())
+                .map(|v| {
+                    v.split(',')
+                        .map(|o| o.trim().to_string())
+                        .filter(|o| !o.is_empty())
+                        .collect()
+                })
                 .unwrap_or_default(),
         }
     }
@@ -107,8 +118,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn cfg(pairs: &[(&str, &str)]) -> Config {
-        let m: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| m.get(k).cloned())
     }
 
@@ -122,7 +135,10 @@ mod tests {
         assert_eq!(c.max_cost_usd, 0.05);
         assert_eq!(c.turn_timeout_ms, 120_000);
         assert_eq!(c.session_ttl_days, 30);
-        assert_eq!((c.rate_limit_start_per_min, c.rate_limit_continue_per_min), (10, 30));
+        assert_eq!(
+            (c.rate_limit_start_per_min, c.rate_limit_continue_per_min),
+            (10, 30)
+        );
     }
 
     #[test]
@@ -139,7 +155,10 @@ mod tests {
 
     #[test]
     fn blank_values_count_as_unset() {
-        let c = cfg(&[("OPENAI_API_KEY", "  "), ("CORS_ORIGINS", "https://a.com, https://b.com")]);
+        let c = cfg(&[
+            ("OPENAI_API_KEY", "  "),
+            ("CORS_ORIGINS", "https://a.com, https://b.com"),
+        ]);
         assert!(c.offline());
         assert_eq!(c.cors_origins, vec!["https://a.com", "https://b.com"]);
         assert_eq!(cfg(&[("LLM_API", "chat")]).llm_api, LlmApi::Chat);

@@ -5,7 +5,9 @@
 //! See `shared/STYLE.md` for the way a request travels.
 
 pub mod api;
+pub mod clock;
 pub mod config;
+pub mod http;
 pub mod ids;
 pub mod safety;
 pub mod tags;

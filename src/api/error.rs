@@ -23,7 +23,10 @@ pub enum ApiError {
     /// A well-formed session id with no session behind it (never created, erased or expired).
     SessionNotFound,
     /// A tag that does not exist, with the closest real tags.
-    TagNotFound { name: String, suggestions: Vec<String> },
+    TagNotFound {
+        name: String,
+        suggestions: Vec<String>,
+    },
     /// Another turn of the same session is still running.
     TurnInProgress,
     /// Too many requests from this client; retry after the given seconds.
@@ -32,9 +35,15 @@ pub enum ApiError {
     Unauthorized,
     /// The user's message was refused by the safety check. `body` carries the friendly
     /// alternatives (built by the safety module).
-    ContentUnsafe { message: String, extra: Map<String, Value> },
+    ContentUnsafe {
+        message: String,
+        extra: Map<String, Value>,
+    },
     /// The session has ended (limit reached or completed) and takes no more turns.
-    SessionClosed { message: String, extra: Map<String, Value> },
+    SessionClosed {
+        message: String,
+        extra: Map<String, Value>,
+    },
     /// An upstream (model, database) failed in a way that could not be retried away.
     Upstream { message: String },
     /// A bug or platform failure; the detail goes to the log, never to the user.
@@ -161,7 +170,9 @@ impl ApiError {
 
 impl From<serde_json::Error> for ApiError {
     fn from(e: serde_json::Error) -> Self {
-        ApiError::InvalidJson { detail: e.to_string() }
+        ApiError::InvalidJson {
+            detail: e.to_string(),
+        }
     }
 }
 
@@ -174,29 +185,47 @@ mod tests {
         let errors = [
             ApiError::NotFound { path: "/x".into() },
             ApiError::MethodNotAllowed { allow: vec!["GET"] },
-            ApiError::Validation { field: "message".into(), message: "required".into() },
+            ApiError::Validation {
+                field: "message".into(),
+                message: "required".into(),
+            },
             ApiError::RateLimited { retry_after_s: 7 },
-            ApiError::Internal { detail: "secret stack".into() },
+            ApiError::Internal {
+                detail: "secret stack".into(),
+            },
         ];
         for e in errors {
             let body = e.body("rid-1");
             assert_eq!(body["request_id"], "rid-1");
             assert_eq!(body["error"]["code"], e.code());
-            assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+            assert!(body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()));
             assert!((400..600).contains(&e.status()));
         }
     }
 
     #[test]
     fn internal_detail_never_reaches_the_user() {
-        let e = ApiError::Internal { detail: "db password wrong".into() };
+        let e = ApiError::Internal {
+            detail: "db password wrong".into(),
+        };
         assert!(!e.body("r").to_string().contains("password"));
     }
 
     #[test]
     fn statuses_and_headers() {
-        assert_eq!(ApiError::Validation { field: "a".into(), message: "b".into() }.status(), 422);
-        let e = ApiError::MethodNotAllowed { allow: vec!["GET", "DELETE"] };
+        assert_eq!(
+            ApiError::Validation {
+                field: "a".into(),
+                message: "b".into()
+            }
+            .status(),
+            422
+        );
+        let e = ApiError::MethodNotAllowed {
+            allow: vec!["GET", "DELETE"],
+        };
         assert_eq!(e.status(), 405);
         assert_eq!(e.headers(), vec![("Allow", "GET, DELETE".to_string())]);
         let e = ApiError::RateLimited { retry_after_s: 12 };

@@ -35,7 +35,9 @@ mod tests {
         assert_eq!(h["status"], "ok");
         assert_eq!(h["mode"], "offline");
         assert_eq!(h["tag_source"], "embedded");
-        let h = health(&Config::from_lookup(|k| (k == "OPENAI_API_KEY").then(|| "sk-secret".into())));
+        let h = health(&Config::from_lookup(|k| {
+            (k == "OPENAI_API_KEY").then(|| "sk-secret".into())
+        }));
         assert_eq!(h["llm"]["mode"], "llm");
         assert!(!h.to_string().contains("sk-secret"));
     }

@@ -4,6 +4,7 @@
 pub mod error;
 pub mod health;
 pub mod route;
+pub mod tags;
 
 pub use error::ApiError;
 pub use route::{route, Route};

@@ -35,9 +35,10 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
         ["tags", "search"] => (&["GET"], get(method, Route::TagSearch)),
         ["tags", "popular"] => (&["GET"], get(method, Route::TagPopular)),
         ["tags", "categories"] => (&["GET"], get(method, Route::TagCategories)),
-        ["tags", name] if !name.is_empty() => {
-            (&["GET"], get(method, Route::TagLookup(decode_segment(name))))
-        }
+        ["tags", name] if !name.is_empty() => (
+            &["GET"],
+            get(method, Route::TagLookup(decode_segment(name))),
+        ),
         ["inspire", "start"] => (&["POST"], post(method, Route::InspireStart)),
         ["inspire", "continue"] => (&["POST"], post(method, Route::InspireContinue)),
         ["inspire", "feedback"] => (&["POST"], post(method, Route::InspireFeedback)),
@@ -48,7 +49,11 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
             &["DELETE"],
             (method == "DELETE").then(|| Route::InspireDelete(id.to_string())),
         ),
-        _ => return Err(ApiError::NotFound { path: path.to_string() }),
+        _ => {
+            return Err(ApiError::NotFound {
+                path: path.to_string(),
+            })
+        }
     };
     if method == "OPTIONS" {
         return Ok(Route::Preflight);
@@ -107,7 +112,10 @@ mod tests {
         assert_eq!(route("GET", "/api/health/"), Ok(Route::Health));
         assert_eq!(route("POST", "/api/inspire/start"), Ok(Route::InspireStart));
         assert_eq!(route("GET", "/api/tags/search"), Ok(Route::TagSearch));
-        assert_eq!(route("GET", "/api/tags/long_hair"), Ok(Route::TagLookup("long_hair".into())));
+        assert_eq!(
+            route("GET", "/api/tags/long_hair"),
+            Ok(Route::TagLookup("long_hair".into()))
+        );
         assert_eq!(
             route("DELETE", "/api/inspire/session/abc"),
             Ok(Route::InspireDelete("abc".into()))
@@ -119,24 +127,41 @@ mod tests {
 
     #[test]
     fn unknown_api_paths_are_404() {
-        for p in ["/api/", "/api/nope", "/api/inspire", "/api/inspire/status/", "/api/tags/a/b"] {
-            assert_eq!(route("GET", p), Err(ApiError::NotFound { path: p.into() }), "{p}");
+        for p in [
+            "/api/",
+            "/api/nope",
+            "/api/inspire",
+            "/api/inspire/status/",
+            "/api/tags/a/b",
+        ] {
+            assert_eq!(
+                route("GET", p),
+                Err(ApiError::NotFound { path: p.into() }),
+                "{p}"
+            );
         }
     }
 
     #[test]
     fn wrong_methods_are_405_with_allow() {
-        let Err(e) = route("POST", "/api/health") else { panic!("expected 405") };
+        let Err(e) = route("POST", "/api/health") else {
+            panic!("expected 405")
+        };
         assert_eq!(e.status(), 405);
         assert_eq!(e.headers()[0].1, "GET, OPTIONS");
-        let Err(e) = route("GET", "/api/inspire/start") else { panic!("expected 405") };
+        let Err(e) = route("GET", "/api/inspire/start") else {
+            panic!("expected 405")
+        };
         assert_eq!(e.headers()[0].1, "POST, OPTIONS");
     }
 
     #[test]
     fn segments_are_percent_decoded() {
         assert_eq!(decode_segment("%3Ad"), ":d");
-        assert_eq!(decode_segment("yorigami_shion_%28cosplay%29"), "yorigami_shion_(cosplay)");
+        assert_eq!(
+            decode_segment("yorigami_shion_%28cosplay%29"),
+            "yorigami_shion_(cosplay)"
+        );
         assert_eq!(decode_segment("long%20hair"), "long hair");
         assert_eq!(decode_segment("100%"), "100%");
         assert_eq!(decode_segment("%E6%AB%BB"), "櫻");

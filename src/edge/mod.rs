@@ -2,10 +2,14 @@
 //! platform implementations of the core's ports. Nothing here decides behaviour; it moves
 //! requests between the platform and the pure core.
 
+mod platform;
 mod session_object;
 
 use crate::api::{self, ApiError, Route};
 use crate::config::Config;
+use crate::tags::fallback::FallbackStore;
+use crate::tags::postgrest::PostgrestStore;
+use platform::FetchSender;
 use worker::{event, Context, Env, Headers, Request, Response, Result};
 
 /// Per-request facts every handler and response decorator needs.
@@ -28,7 +32,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let is_api = !matches!(routed, Ok(Route::Asset));
     let result = match routed {
         Ok(Route::Asset) => serve_asset(req, &env).await,
-        Ok(r) => dispatch(r, &call).await,
+        Ok(r) => dispatch(r, req, &call).await,
         Err(e) => Err(e),
     };
     let response = match result {
@@ -38,12 +42,50 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     decorate(response, &call, is_api)
 }
 
-async fn dispatch(route: Route, call: &Call) -> std::result::Result<Response, ApiError> {
+async fn dispatch(
+    route: Route,
+    req: Request,
+    call: &Call,
+) -> std::result::Result<Response, ApiError> {
+    let query = req
+        .url()
+        .map_err(internal)?
+        .query()
+        .unwrap_or("")
+        .to_string();
+    let store = tag_store(&call.config);
     match route {
         Route::Health => json(&api::health::health(&call.config), 200),
-        Route::Preflight => Response::empty().map(|r| r.with_status(204)).map_err(internal),
-        _ => Err(ApiError::NotFound { path: format!("{route:?}") }),
+        Route::Preflight => Response::empty()
+            .map(|r| r.with_status(204))
+            .map_err(internal),
+        Route::TagSearch => json(&api::tags::search(&store, &query).await?, 200),
+        Route::TagLookup(name) => json(&api::tags::lookup(&store, &name).await?, 200),
+        Route::TagPopular => json(&api::tags::popular(&store, &query).await?, 200),
+        Route::TagCategories => json(&api::tags::categories(), 200),
+        _ => Err(ApiError::NotFound { path: req.path() }),
     }
+}
+
+/// Supabase when configured, with the embedded index as the fallback; the index alone otherwise.
+pub(crate) fn tag_store(config: &Config) -> FallbackStore<PostgrestStore<FetchSender>, fn(&str)> {
+    let primary = match (&config.supabase_url, &config.supabase_key) {
+        (Some(url), Some(key)) if config.uses_supabase() => Some(PostgrestStore {
+            http: FetchSender,
+            base_url: url.clone(),
+            key: key.clone(),
+            timeout_ms: config.supabase_timeout_ms,
+        }),
+        _ => None,
+    };
+    FallbackStore {
+        primary,
+        on_fallback: log_fallback,
+    }
+}
+
+fn log_fallback(message: &str) {
+    worker::console_warn!("{message}");
 }
 
 /// Static files from `www/` through the assets binding; the Worker runs first so that
@@ -60,7 +102,9 @@ async fn serve_asset(req: Request, env: &Env) -> std::result::Result<Response, A
 }
 
 fn json(value: &serde_json::Value, status: u16) -> std::result::Result<Response, ApiError> {
-    Response::from_json(value).map(|r| r.with_status(status)).map_err(internal)
+    Response::from_json(value)
+        .map(|r| r.with_status(status))
+        .map_err(internal)
 }
 
 fn error_response(e: &ApiError, request_id: &str) -> Result<Response> {
@@ -75,7 +119,9 @@ fn error_response(e: &ApiError, request_id: &str) -> Result<Response> {
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal { detail: e.to_string() }
+    ApiError::Internal {
+        detail: e.to_string(),
+    }
 }
 
 /// Adds the request id to every response, and timing and no-store caching to API ones.

@@ -10,7 +10,9 @@ pub struct InspireSession {
 
 impl DurableObject for InspireSession {
     fn new(state: State, _env: Env) -> Self {
-        Self { sql: state.storage().sql() }
+        Self {
+            sql: state.storage().sql(),
+        }
     }
 
     async fn fetch(&self, _req: Request) -> Result<Response> {

@@ -1,0 +1,1 @@
+//! Safety of user input (placeholder; being written).
