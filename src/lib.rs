@@ -9,8 +9,12 @@ pub mod clock;
 pub mod config;
 pub mod http;
 pub mod ids;
+pub mod lexicon;
+pub mod llm;
+pub mod recipes;
 pub mod safety;
 pub mod tags;
+pub mod transcript;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;

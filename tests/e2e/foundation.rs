@@ -14,12 +14,18 @@ async fn health_404_405_and_headers() {
     }
     assert_eq!(h.json["mode"], "offline", "no key configured means offline");
     assert_eq!(h.json["tag_source"], "embedded");
-    assert!(h.header("server-timing").is_some_and(|v| v.contains("total;dur=")));
+    assert!(h
+        .header("server-timing")
+        .is_some_and(|v| v.contains("total;dur=")));
     let rid = h.header("x-request-id").expect("X-Request-Id").to_string();
     assert!(rid.len() >= 16);
 
     let again = get(&w.url("/api/health")).await;
-    assert_ne!(again.header("x-request-id"), Some(rid.as_str()), "request ids must differ");
+    assert_ne!(
+        again.header("x-request-id"),
+        Some(rid.as_str()),
+        "request ids must differ"
+    );
 
     let nf = get(&w.url("/api/does-not-exist")).await;
     assert_eq!(nf.status, 404);
@@ -27,7 +33,11 @@ async fn health_404_405_and_headers() {
     assert!(nf.header("server-timing").is_some());
 
     let wrong = support::read(
-        support::client().delete(w.url("/api/health")).send().await.unwrap(),
+        support::client()
+            .delete(w.url("/api/health"))
+            .send()
+            .await
+            .unwrap(),
     )
     .await;
     assert_eq!(wrong.status, 405);
@@ -35,7 +45,11 @@ async fn health_404_405_and_headers() {
     assert_eq!(wrong.header("allow"), Some("GET, OPTIONS"));
 
     let wrong = support::read(
-        support::client().get(w.url("/api/inspire/start")).send().await.unwrap(),
+        support::client()
+            .get(w.url("/api/inspire/start"))
+            .send()
+            .await
+            .unwrap(),
     )
     .await;
     assert_eq!(wrong.status, 405);
@@ -47,7 +61,9 @@ async fn the_page_is_served_with_a_request_id() {
     let w = Worker::start(WorkerOptions::default()).await;
     let page = get(&w.url("/")).await;
     assert_eq!(page.status, 200);
-    assert!(page.header("content-type").is_some_and(|c| c.starts_with("text/html")));
+    assert!(page
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("text/html")));
     assert!(page.text.contains("<html"), "{}", page.text);
     assert!(page.header("x-request-id").is_some());
     // Static files are not API responses: no Server-Timing there.

@@ -4,4 +4,5 @@
 
 mod support;
 
+mod fakes_selftest;
 mod foundation;

@@ -90,13 +90,17 @@ impl FakeServer {
         Fut: Future<Output = Reply> + Send + 'static,
     {
         let handler: Handler = Arc::new(move |r| Box::pin(handler(r)));
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind fake server");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake server");
         let url = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
         let recorded = requests.clone();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let handler = handler.clone();
                 let recorded = recorded.clone();
                 tokio::spawn(async move {
@@ -120,7 +124,11 @@ impl FakeServer {
                 });
             }
         });
-        FakeServer { url, requests, task }
+        FakeServer {
+            url,
+            requests,
+            task,
+        }
     }
 
     /// Every request received so far, in arrival order.
@@ -141,7 +149,11 @@ impl Drop for FakeServer {
 
 async fn record(req: hyper::Request<hyper::body::Incoming>) -> Recorded {
     let (parts, body) = req.into_parts();
-    let body = body.collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes().to_vec())
+        .unwrap_or_default();
     Recorded {
         method: parts.method.to_string(),
         path: parts.uri.path().to_string(),
@@ -149,7 +161,12 @@ async fn record(req: hyper::Request<hyper::body::Incoming>) -> Recorded {
         headers: parts
             .headers
             .iter()
-            .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect(),
         body,
     }
@@ -160,5 +177,6 @@ fn to_response(reply: Reply) -> hyper::Response<Full<Bytes>> {
     for (k, v) in &reply.headers {
         resp = resp.header(k, v);
     }
-    resp.body(Full::new(Bytes::from(reply.body))).expect("valid fake response")
+    resp.body(Full::new(Bytes::from(reply.body)))
+        .expect("valid fake response")
 }

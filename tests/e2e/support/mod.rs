@@ -38,7 +38,12 @@ pub async fn read(resp: reqwest::Response) -> Got {
     let headers = resp.headers().clone();
     let text = resp.text().await.unwrap_or_default();
     let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Got { status, headers, text, json }
+    Got {
+        status,
+        headers,
+        text,
+        json,
+    }
 }
 
 pub async fn get(url: &str) -> Got {
@@ -51,9 +56,21 @@ pub async fn post(url: &str, body: &Value) -> Got {
 
 /// Asserts the project's one error shape and returns the error code.
 pub fn assert_error_shape(g: &Got) -> String {
-    let code = g.json["error"]["code"].as_str().unwrap_or_else(|| panic!("no error.code in {}", g.text));
-    assert!(g.json["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{}", g.text);
+    let code = g.json["error"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error.code in {}", g.text));
+    assert!(
+        g.json["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{}",
+        g.text
+    );
     let rid = g.json["request_id"].as_str().expect("request_id");
-    assert_eq!(Some(rid), g.header("x-request-id"), "body and header request ids differ");
+    assert_eq!(
+        Some(rid),
+        g.header("x-request-id"),
+        "body and header request ids differ"
+    );
     code.to_string()
 }

@@ -117,7 +117,11 @@ impl Worker {
             .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
             .args(["--inspector-port", &inspector.to_string()])
             .args(["--persist-to", self.persist_dir.to_str().unwrap()])
-            .args(["--show-interactive-dev-session=false", "--log-level", "info"])
+            .args([
+                "--show-interactive-dev-session=false",
+                "--log-level",
+                "info",
+            ])
             .env("WRANGLER_SEND_METRICS", "false")
             .env("CI", "true")
             .stdin(Stdio::null())
@@ -145,7 +149,10 @@ impl Worker {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        panic!("wrangler dev did not answer within 90 s; log:\n{}", self.log());
+        panic!(
+            "wrangler dev did not answer within 90 s; log:\n{}",
+            self.log()
+        );
     }
 }
 
@@ -178,6 +185,9 @@ pub fn fresh_dir(kind: &str) -> PathBuf {
 
 /// A port that was free a moment ago (bound to port 0, then released).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
-
