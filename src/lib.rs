@@ -4,16 +4,20 @@
 //! plus `edge`, the thin adapter to Cloudflare Workers that exists only on wasm32.
 //! See `shared/STYLE.md` for the way a request travels.
 
+pub mod agent;
 pub mod api;
 pub mod clock;
 pub mod config;
+pub mod conversation;
 pub mod http;
 pub mod ids;
 pub mod lexicon;
 pub mod llm;
+pub mod planner;
 pub mod recipes;
 pub mod safety;
 pub mod tags;
+pub mod tools;
 pub mod transcript;
 
 #[cfg(target_arch = "wasm32")]

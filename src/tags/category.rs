@@ -1,11 +1,11 @@
 //! Inspire's own tag categories (used for balance scoring and chip colours), the conflict
 //! pairs and the alias table. The pairs and aliases are data files.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum InspireCategory {
     Character,

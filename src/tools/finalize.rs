@@ -5,7 +5,9 @@
 
 use super::validate::{validate, ASPECTS};
 use super::{strict_object, string_array, ToolContext, ToolError};
-use crate::recipes::{negative_for, parameters_for, style_of, usage_tip, with_safety_prefix, Parameters};
+use crate::recipes::{
+    negative_for, parameters_for, style_of, usage_tip, with_safety_prefix, Parameters,
+};
 use crate::tags::index::index;
 use crate::tags::{InspireCategory, TagStore};
 use serde::Deserialize;
@@ -83,12 +85,22 @@ pub fn schema() -> Value {
 pub async fn run<S: TagStore>(ctx: &ToolContext<'_, S>, a: Args) -> Result<Value, ToolError> {
     let f = a.final_output;
     if f.title.trim().is_empty() || f.positive_prompt.trim().is_empty() {
-        return Err(ToolError("finalize_prompt: title and positive_prompt are required".into()));
+        return Err(ToolError(
+            "finalize_prompt: title and positive_prompt are required".into(),
+        ));
     }
-    let tags: Vec<String> = f.positive_prompt.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect();
+    let tags: Vec<String> = f
+        .positive_prompt
+        .split(',')
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect();
     let report = validate(ctx, &tags, ASPECTS).await?;
     if !report.blocked.is_empty() {
-        return Err(ToolError(format!("finalize_prompt: refused: remove these unsafe tags first: {}", report.blocked.join(", "))));
+        return Err(ToolError(format!(
+            "finalize_prompt: refused: remove these unsafe tags first: {}",
+            report.blocked.join(", ")
+        )));
     }
     if report.score < MIN_SCORE {
         return Err(ToolError(format!(
@@ -101,9 +113,17 @@ pub async fn run<S: TagStore>(ctx: &ToolContext<'_, S>, a: Args) -> Result<Value
     let kept: Vec<String> = positive.split(", ").map(str::to_string).collect();
     let style = style_of(&kept);
     let preset = parameters_for(style, &kept);
-    let negative = if f.negative_prompt.trim().is_empty() { negative_for(style) } else { with_safety_prefix(&f.negative_prompt) };
+    let negative = if f.negative_prompt.trim().is_empty() {
+        negative_for(style)
+    } else {
+        with_safety_prefix(&f.negative_prompt)
+    };
     let tips = f.usage_tips.trim();
-    let tips = if tips.is_empty() { usage_tip(style, ctx.english).to_string() } else { tips.chars().take(200).collect() };
+    let tips = if tips.is_empty() {
+        usage_tip(style, ctx.english).to_string()
+    } else {
+        tips.chars().take(200).collect()
+    };
     let output = json!({
         "title": f.title.trim(),
         "concept": f.concept.trim().chars().take(200).collect::<String>(),
@@ -115,14 +135,20 @@ pub async fn run<S: TagStore>(ctx: &ToolContext<'_, S>, a: Args) -> Result<Value
         "quality_score": report.score,
         "ready_to_use": true,
     });
-    Ok(json!({ "status": "completed", "output": output, "quality_score": report.score, "ready_to_use": true }))
+    Ok(
+        json!({ "status": "completed", "output": output, "quality_score": report.score, "ready_to_use": true }),
+    )
 }
 
 /// Joins tags with ", ", dropping trailing tags until it fits in 500 characters.
 fn fit_positive(tags: &[String]) -> String {
     let mut out = String::new();
     for t in tags {
-        let extra = if out.is_empty() { t.chars().count() } else { t.chars().count() + 2 };
+        let extra = if out.is_empty() {
+            t.chars().count()
+        } else {
+            t.chars().count() + 2
+        };
         if out.chars().count() + extra > MAX_POSITIVE_CHARS {
             break;
         }
@@ -136,16 +162,42 @@ fn fit_positive(tags: &[String]) -> String {
 
 /// The model's parameters, kept within sane ranges; the style preset fills what is invalid.
 fn parameters(p: &ParameterArgs, preset: &Parameters) -> Parameters {
-    let cfg = if p.cfg_scale.is_finite() && p.cfg_scale > 0.0 { (p.cfg_scale.clamp(1.0, 20.0) * 2.0).round() / 2.0 } else { preset.cfg_scale };
-    let steps = if p.steps > 0 { p.steps.clamp(20, 100) as u32 } else { preset.steps };
-    let sampler = if p.sampler.trim().is_empty() { preset.sampler.clone() } else { p.sampler.trim().chars().take(40).collect() };
-    let size = if valid_size(&p.size) { p.size.trim().to_string() } else { preset.size.clone() };
-    Parameters { cfg_scale: cfg, steps, sampler, size }
+    let cfg = if p.cfg_scale.is_finite() && p.cfg_scale > 0.0 {
+        (p.cfg_scale.clamp(1.0, 20.0) * 2.0).round() / 2.0
+    } else {
+        preset.cfg_scale
+    };
+    let steps = if p.steps > 0 {
+        p.steps.clamp(20, 100) as u32
+    } else {
+        preset.steps
+    };
+    let sampler = if p.sampler.trim().is_empty() {
+        preset.sampler.clone()
+    } else {
+        p.sampler.trim().chars().take(40).collect()
+    };
+    let size = if valid_size(&p.size) {
+        p.size.trim().to_string()
+    } else {
+        preset.size.clone()
+    };
+    Parameters {
+        cfg_scale: cfg,
+        steps,
+        sampler,
+        size,
+    }
 }
 
 fn valid_size(s: &str) -> bool {
-    let Some((w, h)) = s.trim().split_once('x') else { return false };
-    let ok = |v: &str| v.parse::<u32>().is_ok_and(|n| (256..=2048).contains(&n) && n % 8 == 0);
+    let Some((w, h)) = s.trim().split_once('x') else {
+        return false;
+    };
+    let ok = |v: &str| {
+        v.parse::<u32>()
+            .is_ok_and(|n| (256..=2048).contains(&n) && n % 8 == 0)
+    };
     ok(w) && ok(h)
 }
 
@@ -153,10 +205,18 @@ fn valid_size(s: &str) -> bool {
 /// where it named a kept tag, the tag's category otherwise, so every tag appears once.
 fn structure(tags: &[String], given: &Structure) -> Value {
     let slots = ["subject", "appearance", "scene", "mood", "style"];
-    let given_lists = [&given.subject, &given.appearance, &given.scene, &given.mood, &given.style];
+    let given_lists = [
+        &given.subject,
+        &given.appearance,
+        &given.scene,
+        &given.mood,
+        &given.style,
+    ];
     let mut out: Vec<Vec<String>> = vec![Vec::new(); 5];
     for t in tags {
-        let placed = given_lists.iter().position(|l| l.iter().any(|g| crate::tags::category::normalize(g) == *t));
+        let placed = given_lists
+            .iter()
+            .position(|l| l.iter().any(|g| crate::tags::category::normalize(g) == *t));
         let slot = placed.unwrap_or_else(|| slot_of(t));
         out[slot].push(t.clone());
     }
@@ -180,7 +240,14 @@ fn slot_of(tag: &str) -> usize {
 
 /// Arguments for `finalize_prompt` built from a tag list (the planner's and the abort path's
 /// way to deliver), with the style preset's parameters adjusted by refinements.
-pub fn args_for(title: &str, concept: &str, tags: &[String], cfg_delta: f64, steps_delta: i64, english: bool) -> Value {
+pub fn args_for(
+    title: &str,
+    concept: &str,
+    tags: &[String],
+    cfg_delta: f64,
+    steps_delta: i64,
+    english: bool,
+) -> Value {
     let style = style_of(tags);
     let p = parameters_for(style, tags);
     json!({
@@ -204,14 +271,31 @@ mod tests {
     use futures_util::FutureExt;
 
     fn finalize(tags: &[&str], negative: &str) -> Result<Value, ToolError> {
-        let ctx = ToolContext { store: &EmbeddedStore, access: Rating::AllAges, english: false };
+        let ctx = ToolContext {
+            store: &EmbeddedStore,
+            access: Rating::AllAges,
+            english: false,
+        };
         let tags: Vec<String> = tags.iter().map(|s| s.to_string()).collect();
         let mut args = args_for("櫻下", "concept", &tags, 0.0, 0, false);
         args["final_output"]["negative_prompt"] = json!(negative);
-        run(&ctx, serde_json::from_value(args).unwrap()).now_or_never().unwrap()
+        run(&ctx, serde_json::from_value(args).unwrap())
+            .now_or_never()
+            .unwrap()
     }
 
-    const GOOD: &[&str] = &["1girl", "solo", "kimono", "cherry_blossoms", "outdoors", "smile", "long_hair", "petals", "watercolor_(medium)", "light_particles"];
+    const GOOD: &[&str] = &[
+        "1girl",
+        "solo",
+        "kimono",
+        "cherry_blossoms",
+        "outdoors",
+        "smile",
+        "long_hair",
+        "petals",
+        "watercolor_(medium)",
+        "light_particles",
+    ];
 
     #[test]
     fn delivers_a_validated_prompt_with_real_objects() {
@@ -220,13 +304,27 @@ mod tests {
         assert_eq!(r["status"], "completed");
         assert_eq!(r["ready_to_use"], true);
         assert!(r["quality_score"].as_u64().unwrap() >= 70);
-        assert!(o["negative_prompt"].as_str().unwrap().starts_with("nsfw, child, loli, shota, gore, lowres"));
+        assert!(o["negative_prompt"]
+            .as_str()
+            .unwrap()
+            .starts_with("nsfw, child, loli, shota, gore, lowres"));
         assert!(o["parameters"]["cfg_scale"].is_number() && o["parameters"]["steps"].is_number());
         assert_eq!(o["parameters"]["sampler"], "DPM++ 2M Karras");
         let s = &o["structure"];
-        assert!(s["subject"].as_array().unwrap().iter().any(|t| t == "1girl"));
-        assert!(s["appearance"].as_array().unwrap().iter().any(|t| t == "kimono"));
-        let placed: usize = ["subject", "appearance", "scene", "mood", "style"].iter().map(|k| s[k].as_array().unwrap().len()).sum();
+        assert!(s["subject"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "1girl"));
+        assert!(s["appearance"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "kimono"));
+        let placed: usize = ["subject", "appearance", "scene", "mood", "style"]
+            .iter()
+            .map(|k| s[k].as_array().unwrap().len())
+            .sum();
         assert_eq!(placed, GOOD.len());
     }
 
@@ -245,7 +343,10 @@ mod tests {
         let mut tags = GOOD.to_vec();
         tags.push("short_hair");
         let r = finalize(&tags, "").unwrap();
-        assert!(!r["output"]["positive_prompt"].as_str().unwrap().contains("short_hair"));
+        assert!(!r["output"]["positive_prompt"]
+            .as_str()
+            .unwrap()
+            .contains("short_hair"));
         let long: Vec<String> = (0..200).map(|_| "a".repeat(9)).collect();
         assert!(fit_positive(&long).chars().count() <= MAX_POSITIVE_CHARS);
     }
@@ -253,8 +354,19 @@ mod tests {
     #[test]
     fn parameters_are_clamped_and_sizes_checked() {
         let preset = parameters_for(crate::recipes::Style::AnimeDreamy, &[]);
-        let p = parameters(&ParameterArgs { cfg_scale: 99.0, steps: 5, sampler: " ".into(), size: "513x768".into() }, &preset);
-        assert_eq!((p.cfg_scale, p.steps, p.sampler.as_str(), p.size.as_str()), (20.0, 20, "DPM++ 2M Karras", "512x768"));
+        let p = parameters(
+            &ParameterArgs {
+                cfg_scale: 99.0,
+                steps: 5,
+                sampler: " ".into(),
+                size: "513x768".into(),
+            },
+            &preset,
+        );
+        assert_eq!(
+            (p.cfg_scale, p.steps, p.sampler.as_str(), p.size.as_str()),
+            (20.0, 20, "DPM++ 2M Karras", "512x768")
+        );
         assert!(valid_size("768x512") && !valid_size("768*512") && !valid_size("4096x512"));
     }
 }

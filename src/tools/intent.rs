@@ -6,8 +6,17 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 pub const STYLES: &[&str] = &["anime", "realistic", "artistic", "mixed", "unspecified"];
-pub const CLARITY: &[&str] = &["crystal_clear", "mostly_clear", "somewhat_vague", "very_vague"];
-pub const NEXT: &[&str] = &["generate_directly", "ask_clarification", "search_references"];
+pub const CLARITY: &[&str] = &[
+    "crystal_clear",
+    "mostly_clear",
+    "somewhat_vague",
+    "very_vague",
+];
+pub const NEXT: &[&str] = &[
+    "generate_directly",
+    "ask_clarification",
+    "search_references",
+];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,14 +45,19 @@ pub fn run(a: Args) -> Result<Value, ToolError> {
         if allowed.contains(&v) {
             Ok(())
         } else {
-            Err(ToolError(format!("understand_intent: {field} must be one of {}", allowed.join(", "))))
+            Err(ToolError(format!(
+                "understand_intent: {field} must be one of {}",
+                allowed.join(", ")
+            )))
         }
     };
     check(&a.style_preference, STYLES, "style_preference")?;
     check(&a.clarity_level, CLARITY, "clarity_level")?;
     check(&a.next_action, NEXT, "next_action")?;
     if !a.confidence.is_finite() {
-        return Err(ToolError("understand_intent: confidence must be a number from 0 to 1".into()));
+        return Err(ToolError(
+            "understand_intent: confidence must be a number from 0 to 1".into(),
+        ));
     }
     let confidence = a.confidence.clamp(0.0, 1.0);
     Ok(json!({

@@ -41,18 +41,25 @@ impl ToolError {
 pub fn parse_args<T: DeserializeOwned>(tool: &str, arguments: &str) -> Result<T, ToolError> {
     let v: Value = serde_json::from_str(arguments)
         .map_err(|e| ToolError(format!("{tool}: arguments are not valid JSON ({e})")))?;
-    serde_json::from_value(v).map_err(|e| ToolError(format!("{tool}: arguments do not match the schema ({e})")))
+    serde_json::from_value(v)
+        .map_err(|e| ToolError(format!("{tool}: arguments do not match the schema ({e})")))
 }
 
 /// Runs one tool call. Unknown tools are an error output, like any other failure.
-pub async fn run<S: TagStore>(ctx: &ToolContext<'_, S>, name: &str, arguments: &str) -> Result<Value, ToolError> {
+pub async fn run<S: TagStore>(
+    ctx: &ToolContext<'_, S>,
+    name: &str,
+    arguments: &str,
+) -> Result<Value, ToolError> {
     match name {
         UNDERSTAND_INTENT => intent::run(parse_args(name, arguments)?),
         SEARCH_EXAMPLES => search::run(ctx, parse_args(name, arguments)?).await,
         GENERATE_IDEAS => ideas::run(ctx, parse_args(name, arguments)?).await,
         VALIDATE_QUALITY => validate::run(ctx, parse_args(name, arguments)?).await,
         FINALIZE_PROMPT => finalize::run(ctx, parse_args(name, arguments)?).await,
-        other => Err(ToolError(format!("unknown tool '{other}'; use one of the five tools offered"))),
+        other => Err(ToolError(format!(
+            "unknown tool '{other}'; use one of the five tools offered"
+        ))),
     }
 }
 
@@ -60,12 +67,20 @@ pub async fn run<S: TagStore>(ctx: &ToolContext<'_, S>, name: &str, arguments: &
 pub fn summarize(name: &str, result: &Result<Value, ToolError>, english: bool) -> String {
     let r = match result {
         Ok(v) => v,
-        Err(e) => return if english { format!("needs another try: {}", short(&e.0)) } else { format!("需要再調整：{}", short(&e.0)) },
+        Err(e) => {
+            return if english {
+                format!("needs another try: {}", short(&e.0))
+            } else {
+                format!("需要再調整：{}", short(&e.0))
+            }
+        }
     };
     let n = |k: &str| r[k].as_u64().unwrap_or(0);
     match (name, english) {
         (UNDERSTAND_INTENT, false) => format!("理解：{}", r["core_mood"].as_str().unwrap_or("")),
-        (UNDERSTAND_INTENT, true) => format!("understood: {}", r["core_mood"].as_str().unwrap_or("")),
+        (UNDERSTAND_INTENT, true) => {
+            format!("understood: {}", r["core_mood"].as_str().unwrap_or(""))
+        }
         (SEARCH_EXAMPLES, false) => format!("找到 {} 個參考標籤", n("found")),
         (SEARCH_EXAMPLES, true) => format!("found {} reference tags", n("found")),
         (GENERATE_IDEAS, false) => format!("產生 {} 個方向", n("count")),
@@ -120,7 +135,10 @@ pub fn specs() -> Vec<ToolSpec> {
 
 /// `{"type":"object", properties, required: all, additionalProperties: false}`.
 pub fn strict_object(properties: Value) -> Value {
-    let required: Vec<String> = properties.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+    let required: Vec<String> = properties
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
     json!({ "type": "object", "properties": properties, "required": required, "additionalProperties": false })
 }
 
@@ -139,9 +157,17 @@ mod tests {
     /// OpenAI's strict-mode rules, checked recursively on every schema we send.
     fn assert_strict(schema: &Value, path: &str) {
         if schema["type"] == "object" {
-            assert_eq!(schema["additionalProperties"], false, "{path}: additionalProperties");
+            assert_eq!(
+                schema["additionalProperties"], false,
+                "{path}: additionalProperties"
+            );
             let props: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
-            let req: Vec<&str> = schema["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+            let req: Vec<&str> = schema["required"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
             assert_eq!(props.len(), req.len(), "{path}: all properties required");
             for (k, v) in schema["properties"].as_object().unwrap() {
                 assert!(req.contains(&k.as_str()), "{path}.{k} not required");

@@ -2,7 +2,7 @@
 //! tag store with a popularity floor and the session's access level applied; Chinese words
 //! are first mapped to tags through the lexicon, since tag names are English.
 
-use super::{string_array, string_enum, strict_object, ToolContext, ToolError};
+use super::{strict_object, string_array, string_enum, ToolContext, ToolError};
 use crate::lexicon::{is_cjk, lexicon};
 use crate::tags::{Source, Tag, TagFilter, TagStore, MAX_KEYWORDS};
 use serde::Deserialize;
@@ -29,9 +29,17 @@ pub fn schema() -> Value {
 }
 
 pub async fn run<S: TagStore>(ctx: &ToolContext<'_, S>, a: Args) -> Result<Value, ToolError> {
-    let keywords: Vec<String> = a.search_keywords.iter().map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).take(MAX_KEYWORDS).collect();
+    let keywords: Vec<String> = a
+        .search_keywords
+        .iter()
+        .map(|k| k.trim().to_string())
+        .filter(|k| !k.is_empty())
+        .take(MAX_KEYWORDS)
+        .collect();
     if keywords.is_empty() {
-        return Err(ToolError("search_examples: give at least one keyword".into()));
+        return Err(ToolError(
+            "search_examples: give at least one keyword".into(),
+        ));
     }
     let filter = TagFilter {
         min_posts: a.min_popularity.clamp(0, 10_000_000) as u64,
@@ -39,18 +47,37 @@ pub async fn run<S: TagStore>(ctx: &ToolContext<'_, S>, a: Args) -> Result<Value
         max_rating: ctx.access,
         limit: a.max_results.clamp(1, 30) as usize,
     };
-    let (words, phrases): (Vec<String>, Vec<String>) = keywords.into_iter().partition(|k| !k.chars().any(is_cjk));
+    let (words, phrases): (Vec<String>, Vec<String>) =
+        keywords.into_iter().partition(|k| !k.chars().any(is_cjk));
     let mut found: Vec<Tag> = Vec::new();
     let mut source = Source::Embedded;
     // Chinese: the lexicon's tags for each phrase, checked against the store.
-    let mapped: Vec<String> = phrases.iter().flat_map(|p| lexicon().scan(p)).flat_map(|m| m.entry.tags.clone()).collect();
+    let mapped: Vec<String> = phrases
+        .iter()
+        .flat_map(|p| lexicon().scan(p))
+        .flat_map(|m| m.entry.tags.clone())
+        .collect();
     if !mapped.is_empty() {
-        let answer = ctx.store.lookup(&mapped).await.map_err(|e| ToolError(format!("search_examples: {e}")))?;
+        let answer = ctx
+            .store
+            .lookup(&mapped)
+            .await
+            .map_err(|e| ToolError(format!("search_examples: {e}")))?;
         source = answer.source;
-        found.extend(answer.value.into_iter().flatten().filter(|t| filter.admits(t)));
+        found.extend(
+            answer
+                .value
+                .into_iter()
+                .flatten()
+                .filter(|t| filter.admits(t)),
+        );
     }
     if !words.is_empty() {
-        let answer = ctx.store.keywords(&words, &filter).await.map_err(|e| ToolError(format!("search_examples: {e}")))?;
+        let answer = ctx
+            .store
+            .keywords(&words, &filter)
+            .await
+            .map_err(|e| ToolError(format!("search_examples: {e}")))?;
         if answer.source != Source::Embedded {
             source = answer.source;
         }
@@ -99,7 +126,11 @@ mod tests {
     use futures_util::FutureExt;
 
     fn search(access: Rating, kws: &[&str], max: i64) -> Value {
-        let ctx = ToolContext { store: &EmbeddedStore, access, english: false };
+        let ctx = ToolContext {
+            store: &EmbeddedStore,
+            access,
+            english: false,
+        };
         let a = Args {
             search_keywords: kws.iter().map(|s| s.to_string()).collect(),
             search_purpose: "find_scene_tags".into(),
@@ -125,17 +156,34 @@ mod tests {
     #[test]
     fn access_level_filters_results() {
         let r = search(Rating::AllAges, &["breasts"], 30);
-        let tags: Vec<&str> = r["examples"].as_array().unwrap().iter().map(|e| e["tag"].as_str().unwrap()).collect();
+        let tags: Vec<&str> = r["examples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["tag"].as_str().unwrap())
+            .collect();
         assert!(!tags.contains(&"large_breasts"), "{tags:?}");
         let r = search(Rating::R15, &["breasts"], 30);
-        assert!(r["examples"].as_array().unwrap().iter().any(|e| e["tag"] == "large_breasts"));
+        assert!(r["examples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["tag"] == "large_breasts"));
     }
 
     #[test]
     fn chinese_keywords_go_through_the_lexicon() {
         let r = search(Rating::AllAges, &["櫻花", "和服"], 10);
-        let tags: Vec<&str> = r["examples"].as_array().unwrap().iter().map(|e| e["tag"].as_str().unwrap()).collect();
-        assert!(tags.contains(&"cherry_blossoms") && tags.contains(&"kimono"), "{tags:?}");
+        let tags: Vec<&str> = r["examples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["tag"].as_str().unwrap())
+            .collect();
+        assert!(
+            tags.contains(&"cherry_blossoms") && tags.contains(&"kimono"),
+            "{tags:?}"
+        );
     }
 
     #[test]

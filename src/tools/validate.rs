@@ -2,7 +2,7 @@
 //! lookups, the safety filter for the session's access level, conflicts, redundancy, category
 //! balance and popularity, clamped to 0-100, with quick fixes the model (or planner) applies.
 
-use super::{string_array, string_enum, strict_object, ToolContext, ToolError};
+use super::{strict_object, string_array, string_enum, ToolContext, ToolError};
 use crate::safety::safe_alternatives;
 use crate::tags::category::{find_conflicts, normalize, resolve_alias};
 use crate::tags::index::index;
@@ -11,7 +11,13 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 
-pub const ASPECTS: &[&str] = &["validity", "conflicts", "redundancy", "balance", "popularity"];
+pub const ASPECTS: &[&str] = &[
+    "validity",
+    "conflicts",
+    "redundancy",
+    "balance",
+    "popularity",
+];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -45,8 +51,17 @@ pub struct Report {
 
 impl Report {
     pub fn to_json(&self) -> Value {
-        let replace: Map<String, Value> = self.replace.iter().map(|(a, b)| (a.clone(), json!(b))).collect();
-        let warnings: Vec<&str> = self.issues.iter().filter(|i| i["severity"] != "critical").filter_map(|i| i["description"].as_str()).collect();
+        let replace: Map<String, Value> = self
+            .replace
+            .iter()
+            .map(|(a, b)| (a.clone(), json!(b)))
+            .collect();
+        let warnings: Vec<&str> = self
+            .issues
+            .iter()
+            .filter(|i| i["severity"] != "critical")
+            .filter_map(|i| i["description"].as_str())
+            .collect();
         json!({
             "is_valid": self.score >= 70 && self.blocked.is_empty(),
             "score": self.score,
@@ -72,21 +87,47 @@ impl Report {
 
 pub async fn run<S: TagStore>(ctx: &ToolContext<'_, S>, a: Args) -> Result<Value, ToolError> {
     if a.tags_to_validate.iter().all(|t| t.trim().is_empty()) {
-        return Err(ToolError("validate_quality: give the tags to validate".into()));
+        return Err(ToolError(
+            "validate_quality: give the tags to validate".into(),
+        ));
     }
-    if let Some(bad) = a.check_aspects.iter().find(|x| !ASPECTS.contains(&x.as_str())) {
-        return Err(ToolError(format!("validate_quality: unknown aspect '{bad}'; use {}", ASPECTS.join(", "))));
+    if let Some(bad) = a
+        .check_aspects
+        .iter()
+        .find(|x| !ASPECTS.contains(&x.as_str()))
+    {
+        return Err(ToolError(format!(
+            "validate_quality: unknown aspect '{bad}'; use {}",
+            ASPECTS.join(", ")
+        )));
     }
-    let aspects: Vec<&str> = if a.check_aspects.is_empty() { ASPECTS.to_vec() } else { a.check_aspects.iter().map(String::as_str).collect() };
+    let aspects: Vec<&str> = if a.check_aspects.is_empty() {
+        ASPECTS.to_vec()
+    } else {
+        a.check_aspects.iter().map(String::as_str).collect()
+    };
     let report = validate(ctx, &a.tags_to_validate, &aspects).await?;
     Ok(report.to_json())
 }
 
 /// Scores `tags` for the session's access level. Safety always runs.
-pub async fn validate<S: TagStore>(ctx: &ToolContext<'_, S>, tags: &[String], aspects: &[&str]) -> Result<Report, ToolError> {
+pub async fn validate<S: TagStore>(
+    ctx: &ToolContext<'_, S>,
+    tags: &[String],
+    aspects: &[&str],
+) -> Result<Report, ToolError> {
     let on = |x: &str| aspects.contains(&x);
     let mut score: i32 = 100;
-    let mut r = Report { score: 0, issues: vec![], remove: vec![], add: vec![], replace: vec![], blocked: vec![], clean: vec![], categories: vec![] };
+    let mut r = Report {
+        score: 0,
+        issues: vec![],
+        remove: vec![],
+        add: vec![],
+        replace: vec![],
+        blocked: vec![],
+        clean: vec![],
+        categories: vec![],
+    };
 
     // 0. Normalise, note alias/canonical pairs (redundancy), resolve, dedupe in order.
     let given: Vec<String> = dedupe(tags.iter().map(|t| normalize(t)).filter(|t| !t.is_empty()));
@@ -100,7 +141,12 @@ pub async fn validate<S: TagStore>(ctx: &ToolContext<'_, S>, tags: &[String], as
     let resolved: Vec<String> = dedupe(given.iter().map(|t| resolve_alias(t)));
 
     // 1. Validity against the store.
-    let looked = ctx.store.lookup(&resolved).await.map_err(|e| ToolError(format!("validate_quality: {e}")))?.value;
+    let looked = ctx
+        .store
+        .lookup(&resolved)
+        .await
+        .map_err(|e| ToolError(format!("validate_quality: {e}")))?
+        .value;
     let (mut found, mut invalid): (Vec<Tag>, Vec<String>) = (vec![], vec![]);
     for (name, tag) in resolved.iter().zip(looked) {
         match tag {
@@ -110,26 +156,56 @@ pub async fn validate<S: TagStore>(ctx: &ToolContext<'_, S>, tags: &[String], as
     }
     if on("validity") && !invalid.is_empty() {
         score -= 35;
-        r.issues.push(issue("invalid_tag", "critical", format!("{} 個無效標籤", invalid.len()), &invalid));
+        r.issues.push(issue(
+            "invalid_tag",
+            "critical",
+            format!("{} 個無效標籤", invalid.len()),
+            &invalid,
+        ));
         r.remove.extend(invalid.iter().cloned());
         for bad in &invalid {
-            if let Some(s) = index().suggest(bad, 3).into_iter().find(|t| t.rating().allowed_for(ctx.access)) {
+            if let Some(s) = index()
+                .suggest(bad, 3)
+                .into_iter()
+                .find(|t| t.rating().allowed_for(ctx.access))
+            {
                 r.replace.push((bad.clone(), s.name));
             }
         }
     }
 
     // 2. Safety, always: anything above the access level goes; blocked costs 50.
-    let (allowed, removed): (Vec<Tag>, Vec<Tag>) = found.into_iter().partition(|t| t.rating().allowed_for(ctx.access));
-    r.blocked = removed.iter().filter(|t| t.rating() == Rating::Blocked).map(|t| t.name.clone()).collect();
+    let (allowed, removed): (Vec<Tag>, Vec<Tag>) = found
+        .into_iter()
+        .partition(|t| t.rating().allowed_for(ctx.access));
+    r.blocked = removed
+        .iter()
+        .filter(|t| t.rating() == Rating::Blocked)
+        .map(|t| t.name.clone())
+        .collect();
     if !removed.is_empty() {
         let names: Vec<String> = removed.iter().map(|t| t.name.clone()).collect();
-        let severity = if r.blocked.is_empty() { "info" } else { "critical" };
+        let severity = if r.blocked.is_empty() {
+            "info"
+        } else {
+            "critical"
+        };
         if !r.blocked.is_empty() {
             score -= 50;
-            r.add.extend(safe_alternatives()[0].main_tags.iter().take(5).map(|t| t.to_string()));
+            r.add.extend(
+                safe_alternatives()[0]
+                    .main_tags
+                    .iter()
+                    .take(5)
+                    .map(|t| t.to_string()),
+            );
         }
-        r.issues.push(issue("content_filtered", severity, format!("移除了 {} 個不適當標籤", names.len()), &names));
+        r.issues.push(issue(
+            "content_filtered",
+            severity,
+            format!("移除了 {} 個不適當標籤", names.len()),
+            &names,
+        ));
         r.remove.extend(names);
     }
     let safe: Vec<String> = allowed.iter().map(|t| t.name.clone()).collect();
@@ -142,7 +218,12 @@ pub async fn validate<S: TagStore>(ctx: &ToolContext<'_, S>, tags: &[String], as
             score -= 25;
         }
         for (a, b) in pairs {
-            r.issues.push(issue("conflict", "warning", format!("'{a}' 與 '{b}' 衝突"), &[a.clone(), b.clone()]));
+            r.issues.push(issue(
+                "conflict",
+                "warning",
+                format!("'{a}' 與 '{b}' 衝突"),
+                &[a.clone(), b.clone()],
+            ));
             conflicted.insert(b.clone());
             r.remove.push(b);
         }
@@ -152,33 +233,59 @@ pub async fn validate<S: TagStore>(ctx: &ToolContext<'_, S>, tags: &[String], as
     if on("redundancy") {
         for (alias, canon) in &redundant {
             score -= 5;
-            r.issues.push(issue("redundancy", "info", format!("'{alias}' 與 '{canon}' 重複"), &[alias.clone(), canon.clone()]));
+            r.issues.push(issue(
+                "redundancy",
+                "info",
+                format!("'{alias}' 與 '{canon}' 重複"),
+                &[alias.clone(), canon.clone()],
+            ));
             r.remove.push(alias.clone());
         }
     }
 
     // 5. Balance: at least 3 Inspire categories besides META.
-    let cats: BTreeSet<InspireCategory> = allowed.iter().map(Tag::inspire_category).filter(|c| *c != InspireCategory::Meta).collect();
+    let cats: BTreeSet<InspireCategory> = allowed
+        .iter()
+        .map(Tag::inspire_category)
+        .filter(|c| *c != InspireCategory::Meta)
+        .collect();
     r.categories = cats.iter().copied().collect();
     if on("balance") && cats.len() < 3 {
         score -= 20;
-        r.issues.push(issue("imbalance", "warning", format!("類別不足（{}/3）", cats.len()), &[]));
+        r.issues.push(issue(
+            "imbalance",
+            "warning",
+            format!("類別不足（{}/3）", cats.len()),
+            &[],
+        ));
     }
 
     // 6. Popularity: more than 40 % obscure tags.
     if on("popularity") && !allowed.is_empty() {
-        let rare: Vec<String> = allowed.iter().filter(|t| t.post_count > 0 && t.post_count < 1000).map(|t| t.name.clone()).collect();
+        let rare: Vec<String> = allowed
+            .iter()
+            .filter(|t| t.post_count > 0 && t.post_count < 1000)
+            .map(|t| t.name.clone())
+            .collect();
         let ratio = rare.len() as f64 / allowed.len() as f64;
         if ratio > 0.4 {
             score -= 5;
             let first: Vec<String> = rare.into_iter().take(5).collect();
-            r.issues.push(issue("unpopular", "info", format!("冷門標籤比例過高（{:.0}%）", ratio * 100.0), &first));
+            r.issues.push(issue(
+                "unpopular",
+                "info",
+                format!("冷門標籤比例過高（{:.0}%）", ratio * 100.0),
+                &first,
+            ));
         }
     }
 
     r.score = score.clamp(0, 100) as u8;
     r.remove = dedupe(r.remove.into_iter());
-    r.clean = safe.into_iter().filter(|t| !conflicted.contains(t)).collect();
+    r.clean = safe
+        .into_iter()
+        .filter(|t| !conflicted.contains(t))
+        .collect();
     Ok(r)
 }
 
@@ -198,47 +305,102 @@ mod tests {
     use futures_util::FutureExt;
 
     fn check(access: Rating, tags: &[&str], aspects: &[&str]) -> Report {
-        let ctx = ToolContext { store: &EmbeddedStore, access, english: false };
+        let ctx = ToolContext {
+            store: &EmbeddedStore,
+            access,
+            english: false,
+        };
         let tags: Vec<String> = tags.iter().map(|s| s.to_string()).collect();
-        validate(&ctx, &tags, aspects).now_or_never().unwrap().unwrap()
+        validate(&ctx, &tags, aspects)
+            .now_or_never()
+            .unwrap()
+            .unwrap()
     }
 
     #[test]
     fn golden_example_invalid_and_conflict() {
-        let r = check(Rating::AllAges, &["invalid_tag", "long_hair", "short_hair", "1girl"], &["validity", "conflicts"]);
+        let r = check(
+            Rating::AllAges,
+            &["invalid_tag", "long_hair", "short_hair", "1girl"],
+            &["validity", "conflicts"],
+        );
         assert_eq!(r.score, 40);
-        assert!(r.remove.contains(&"invalid_tag".to_string()) && r.remove.contains(&"short_hair".to_string()));
+        assert!(
+            r.remove.contains(&"invalid_tag".to_string())
+                && r.remove.contains(&"short_hair".to_string())
+        );
         // With balance as well, only two categories (APPEARANCE, CHARACTER) remain: 40 - 20.
-        let r = check(Rating::AllAges, &["invalid_tag", "long_hair", "short_hair", "1girl"], &["validity", "conflicts", "balance"]);
+        let r = check(
+            Rating::AllAges,
+            &["invalid_tag", "long_hair", "short_hair", "1girl"],
+            &["validity", "conflicts", "balance"],
+        );
         assert_eq!(r.score, 20);
     }
 
     #[test]
     fn a_good_prompt_scores_100() {
-        let r = check(Rating::AllAges, &["1girl", "solo", "long_hair", "kimono", "cherry_blossoms", "outdoors", "smile", "watercolor_(medium)", "light_particles", "spring_(season)"], ASPECTS);
+        let r = check(
+            Rating::AllAges,
+            &[
+                "1girl",
+                "solo",
+                "long_hair",
+                "kimono",
+                "cherry_blossoms",
+                "outdoors",
+                "smile",
+                "watercolor_(medium)",
+                "light_particles",
+                "spring_(season)",
+            ],
+            ASPECTS,
+        );
         assert_eq!(r.score, 100, "{:?}", r.issues);
         assert!(r.to_json()["is_valid"].as_bool().unwrap());
     }
 
     #[test]
     fn typos_get_replacements_and_the_score_is_clamped() {
-        let r = check(Rating::AllAges, &["long_hiar", "loli", "day", "night", "longhair", "long_hair"], ASPECTS);
-        assert_eq!(r.replace, vec![("long_hiar".to_string(), "long_hair".to_string())]);
+        let r = check(
+            Rating::AllAges,
+            &["long_hiar", "loli", "day", "night", "longhair", "long_hair"],
+            ASPECTS,
+        );
+        assert_eq!(
+            r.replace,
+            vec![("long_hiar".to_string(), "long_hair".to_string())]
+        );
         assert_eq!(r.blocked, vec!["loli".to_string()]);
-        assert!(!r.add.is_empty(), "blocked content suggests safe alternatives");
+        assert!(
+            !r.add.is_empty(),
+            "blocked content suggests safe alternatives"
+        );
         // 100 - 35 - 50 - 25 - 5 - 20 < 0 → clamped.
         assert_eq!(r.score, 0);
         let v = r.to_json();
         assert_eq!(v["is_valid"], false);
-        assert!(v["quick_fixes"]["remove"].as_array().unwrap().iter().any(|t| t == "longhair"));
+        assert!(v["quick_fixes"]["remove"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "longhair"));
     }
 
     #[test]
     fn rated_tags_are_removed_by_access_level_without_the_blocked_penalty() {
-        let r = check(Rating::AllAges, &["1girl", "large_breasts", "beach", "smile"], ASPECTS);
+        let r = check(
+            Rating::AllAges,
+            &["1girl", "large_breasts", "beach", "smile"],
+            ASPECTS,
+        );
         assert!(r.remove.contains(&"large_breasts".to_string()));
         assert!(r.blocked.is_empty());
-        let r15 = check(Rating::R15, &["1girl", "large_breasts", "beach", "smile"], ASPECTS);
+        let r15 = check(
+            Rating::R15,
+            &["1girl", "large_breasts", "beach", "smile"],
+            ASPECTS,
+        );
         assert!(!r15.remove.contains(&"large_breasts".to_string()));
     }
 
@@ -252,9 +414,21 @@ mod tests {
     }
 
     fn index_rare(n: usize) -> Vec<&'static str> {
-        let f = crate::tags::TagFilter { limit: 100_000, ..Default::default() };
+        let f = crate::tags::TagFilter {
+            limit: 100_000,
+            ..Default::default()
+        };
         let all = index().popular(&f);
-        let names: Vec<String> = all.iter().rev().filter(|t| t.post_count < 1000 && t.category == "OBJECTS").take(n).map(|t| t.name.clone()).collect();
-        names.into_iter().map(|s| &*Box::leak(s.into_boxed_str())).collect()
+        let names: Vec<String> = all
+            .iter()
+            .rev()
+            .filter(|t| t.post_count < 1000 && t.category == "OBJECTS")
+            .take(n)
+            .map(|t| t.name.clone())
+            .collect();
+        names
+            .into_iter()
+            .map(|s| &*Box::leak(s.into_boxed_str()))
+            .collect()
     }
 }
