@@ -34,7 +34,8 @@ pub struct Config {
     pub supabase_url: Option<String>,
     pub supabase_key: Option<String>,
     pub supabase_timeout_ms: u64,
-    pub session_ttl_days: u64,
+    /// Idle sessions are erased after this long (`SESSION_TTL_DAYS`, fractions allowed).
+    pub session_ttl_ms: u64,
     pub max_cost_usd: f64,
     pub turn_timeout_ms: u64,
     pub rate_limit_start_per_min: u32,
@@ -80,7 +81,11 @@ impl Config {
             supabase_url,
             supabase_key,
             supabase_timeout_ms: num("SUPABASE_TIMEOUT_MS", 3_000),
-            session_ttl_days: num("SESSION_TTL_DAYS", 30),
+            session_ttl_ms: (get("SESSION_TTL_DAYS")
+                .and_then(|v| v.parse::<f64>().ok())
+                .filter(|d| d.is_finite() && *d > 0.0)
+                .unwrap_or(30.0)
+                * 86_400_000.0) as u64,
             max_cost_usd: get("MAX_COST_USD")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0.05),
@@ -105,6 +110,13 @@ impl Config {
     }
 
     /// Supabase is used only when it is selected and fully configured.
+    /// Where moderation requests go: `MODERATION_URL`, else the model API's `/moderations`.
+    pub fn moderation_endpoint(&self) -> String {
+        self.moderation_url
+            .clone()
+            .unwrap_or_else(|| format!("{}/moderations", self.llm_base_url))
+    }
+
     pub fn uses_supabase(&self) -> bool {
         self.tag_source == TagSource::Supabase
             && self.supabase_url.is_some()
@@ -134,7 +146,7 @@ mod tests {
         assert_eq!(c.llm_base_url, "https://api.openai.com/v1");
         assert_eq!(c.max_cost_usd, 0.05);
         assert_eq!(c.turn_timeout_ms, 120_000);
-        assert_eq!(c.session_ttl_days, 30);
+        assert_eq!(c.session_ttl_ms, 30 * 86_400_000);
         assert_eq!(
             (c.rate_limit_start_per_min, c.rate_limit_continue_per_min),
             (10, 30)
@@ -162,5 +174,17 @@ mod tests {
         assert!(c.offline());
         assert_eq!(c.cors_origins, vec!["https://a.com", "https://b.com"]);
         assert_eq!(cfg(&[("LLM_API", "chat")]).llm_api, LlmApi::Chat);
+        assert_eq!(
+            cfg(&[("SESSION_TTL_DAYS", "0.5")]).session_ttl_ms,
+            43_200_000
+        );
+        assert_eq!(
+            cfg(&[("SESSION_TTL_DAYS", "-1")]).session_ttl_ms,
+            30 * 86_400_000
+        );
+        assert_eq!(
+            cfg(&[]).moderation_endpoint(),
+            "https://api.openai.com/v1/moderations"
+        );
     }
 }

@@ -3,6 +3,8 @@
 
 pub mod error;
 pub mod health;
+pub mod inspire;
+pub mod openapi;
 pub mod route;
 pub mod tags;
 
