@@ -4,5 +4,11 @@
 
 mod support;
 
+mod agent_llm;
+mod browser;
 mod fakes_selftest;
 mod foundation;
+mod openapi;
+mod schemathesis;
+mod sessions;
+mod tags_api;
