@@ -44,7 +44,10 @@ mod tests {
             Ok(()),
             "the first hit has left the window"
         );
-        assert!(w.hit(61_000, 10, 60_000).is_err(), "ten hits again inside the window");
+        assert!(
+            w.hit(61_000, 10, 60_000).is_err(),
+            "ten hits again inside the window"
+        );
         let mut none = Window::default();
         assert_eq!(none.hit(0, 0, 60_000), Err(60));
     }

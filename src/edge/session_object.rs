@@ -522,7 +522,13 @@ impl Core {
             "selected_direction": s.selected,
             "final_output": s.final_output,
             "abort_reason": s.abort_reason,
-            "last_turn_status": if running { Some("running".to_string()) } else { last },
+            // A turn left "running" by an instance that is gone was cut off; the next turn
+            // records it as failed.
+            "last_turn_status": match (running, last.as_deref()) {
+                (true, _) => Some("running".to_string()),
+                (false, Some("running")) => Some("interrupted".to_string()),
+                (false, other) => other.map(str::to_string),
+            },
             "feedback_count": store::feedback_count(&self.sql).map_err(internal)?,
             "transcript_items": items.len(),
             "transcript_user_items": items.iter().filter(|i| matches!(i, crate::transcript::Item::User { .. })).count(),

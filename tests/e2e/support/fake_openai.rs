@@ -29,6 +29,8 @@ pub enum Step {
     Garbage(String),
     /// Waits this long, then answers 200 with an empty assistant message.
     Hang(Duration),
+    /// Waits this long, then answers like `Reply` (a slow but valid model).
+    Slow(Duration, Value),
 }
 
 /// Which endpoint a model request came to.
@@ -525,6 +527,7 @@ fn handle(state: &Mutex<State>, rec: Recorded) -> Reply {
     };
     match step {
         Step::Reply(v) => Reply::json(200, &finish(state, &rec, &body, api, v)),
+        Step::Slow(d, v) => Reply::json(200, &finish(state, &rec, &body, api, v)).after(d),
         Step::Status(code, v) => Reply::json(code, &v),
         Step::RetryAfter(code, secs) => {
             let b = if code == 429 {

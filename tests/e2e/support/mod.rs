@@ -5,6 +5,7 @@
 pub mod fake;
 pub mod fake_openai;
 pub mod fake_postgrest;
+pub mod llm_script;
 pub mod schema;
 pub mod worker;
 

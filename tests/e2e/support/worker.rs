@@ -14,23 +14,42 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Builds the Worker bundle once per test process (`make build` skips work already done).
-/// `make test` builds before running tests, so here this is normally a quick check.
-pub fn ensure_built() {
-    static BUILT: OnceLock<()> = OnceLock::new();
+/// Builds the Worker bundle once per test process (`make build` skips work already done)
+/// and returns a private copy of it: wrangler reloads a Worker whose files change, so tests
+/// must not run the `build/` that a concurrent `make build` may rewrite.
+pub fn ensure_built() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
         let root = repo_root();
-        if std::env::var("INSPIRE_SKIP_BUILD").is_ok() && root.join("build/index.js").exists() {
-            return;
+        let skip =
+            std::env::var("INSPIRE_SKIP_BUILD").is_ok() && root.join("build/index.js").exists();
+        if !skip {
+            let status = Command::new("make")
+                .arg("build")
+                .current_dir(&root)
+                .stdout(Stdio::null())
+                .status()
+                .expect("run make build");
+            assert!(status.success(), "make build failed");
         }
-        let status = Command::new("make")
-            .arg("build")
-            .current_dir(&root)
-            .stdout(Stdio::null())
-            .status()
-            .expect("run make build");
-        assert!(status.success(), "make build failed");
-    });
+        let copy = root.join(format!("target/e2e-worker-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&copy);
+        std::fs::create_dir_all(&copy).expect("create worker copy dir");
+        copy_dir(&root.join("build"), &copy);
+        copy
+    })
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("read build dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy build file");
+        }
+    }
 }
 
 /// What a test needs from the Worker it starts.
@@ -62,7 +81,6 @@ pub struct Worker {
 impl Worker {
     /// Starts a Worker; panics with wrangler's log if it does not answer within 90 s.
     pub async fn start(opts: WorkerOptions) -> Worker {
-        ensure_built();
         let (persist_dir, owns_dir) = match &opts.persist_dir {
             Some(d) => (d.clone(), false),
             None => (fresh_dir("state"), true),
@@ -113,8 +131,16 @@ impl Worker {
         self.log_path = fresh_dir("log").join("wrangler.log");
         let log = std::fs::File::create(&self.log_path).expect("create wrangler log");
         let mut cmd = Command::new(repo_root().join("node_modules/.bin/wrangler"));
+        let script = ensure_built().join("index.js");
         cmd.current_dir(repo_root())
-            .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+            .args([
+                "dev",
+                script.to_str().unwrap(),
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+            ])
             .args(["--inspector-port", &inspector.to_string()])
             .args(["--persist-to", self.persist_dir.to_str().unwrap()])
             .args([
