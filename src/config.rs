@@ -37,6 +37,7 @@ pub struct Config {
     /// Idle sessions are erased after this long (`SESSION_TTL_DAYS`, fractions allowed).
     pub session_ttl_ms: u64,
     pub max_cost_usd: f64,
+    pub max_turns: u32,
     pub turn_timeout_ms: u64,
     pub rate_limit_start_per_min: u32,
     pub rate_limit_continue_per_min: u32,
@@ -90,6 +91,7 @@ impl Config {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0.05),
             turn_timeout_ms: num("TURN_TIMEOUT_S", 120) * 1000,
+            max_turns: num("MAX_TURNS", 15).clamp(1, 1000) as u32,
             rate_limit_start_per_min: num("RATE_LIMIT_START_PER_MIN", 10) as u32,
             rate_limit_continue_per_min: num("RATE_LIMIT_CONTINUE_PER_MIN", 30) as u32,
             api_token: get("INSPIRE_API_TOKEN"),
@@ -146,6 +148,7 @@ mod tests {
         assert_eq!(c.llm_base_url, "https://api.openai.com/v1");
         assert_eq!(c.max_cost_usd, 0.05);
         assert_eq!(c.turn_timeout_ms, 120_000);
+        assert_eq!(c.max_turns, 15);
         assert_eq!(c.session_ttl_ms, 30 * 86_400_000);
         assert_eq!(
             (c.rate_limit_start_per_min, c.rate_limit_continue_per_min),

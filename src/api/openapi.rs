@@ -554,7 +554,7 @@ fn session_path_param() -> Value {
     json!({
         "name": "session_id", "in": "path", "required": true,
         "description": "The session's UUID; anything else is 400 invalid_session_id.",
-        "schema": { "type": "string", "minLength": 1, "not": { "enum": [".", ".."] } },
+        "schema": { "type": "string", "format": "uuid", "pattern": UUID_PATTERN },
     })
 }
 
@@ -600,6 +600,10 @@ fn paths() -> Value {
         (429, &["rate_limited"]),
         (502, &["upstream_unavailable"]),
     ];
+    let links = json!({
+        "status": { "operationId": "sessionStatus", "parameters": { "session_id": "$response.body#/session_id" } },
+        "erase": { "operationId": "deleteSession", "parameters": { "session_id": "$response.body#/session_id" } },
+    });
     let start = merge(
         responses(
             (200, "", json!({})),
@@ -612,7 +616,7 @@ fn paths() -> Value {
             ],
             true,
         ),
-        json!({ "200": turn_responses()["200"].clone() }),
+        json!({ "200": merge(turn_responses()["200"].clone(), json!({ "links": links })) }),
     );
     let cont = merge(
         responses((200, "", json!({})), session_errors_post, true),
@@ -659,10 +663,10 @@ fn paths() -> Value {
             "parameters": [{
                 "name": "name", "in": "path", "required": true,
                 "description": "The tag (percent-encoded; `+` stays `+`). `search`, `popular` and `categories` are the endpoints above.",
-                "schema": { "type": "string", "minLength": 1, "maxLength": 199,
-                            "not": { "enum": ["search", "popular", "categories", ".", ".."] } },
+                "schema": { "type": "string", "minLength": 1, "maxLength": 199 },
             }],
-            "responses": responses((200, "The tag.", r("TagDetail")), &[
+            "responses": responses((200, "The tag. (`search`, `popular` and `categories` are the endpoints above and answer with their own bodies.)",
+                json!({ "oneOf": [r("TagDetail"), r("TagPopularResponse"), r("TagCategoriesResponse")] })), &[
                 (400, &["bad_parameter"]), (404, &["tag_not_found", "not_found"]),
                 (502, &["upstream_unavailable"]),
             ], true),

@@ -59,7 +59,7 @@ pub struct Limits {
 impl Limits {
     pub fn from_config(c: &crate::config::Config) -> Limits {
         Limits {
-            max_turns: 15,
+            max_turns: c.max_turns,
             max_calls_per_tool: 5,
             max_cost_usd: c.max_cost_usd,
             turn_timeout_ms: c.turn_timeout_ms,

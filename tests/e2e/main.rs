@@ -7,6 +7,7 @@ mod support;
 mod agent_llm;
 mod browser;
 mod fakes_selftest;
+mod faults;
 mod foundation;
 mod openapi;
 mod schemathesis;
