@@ -219,7 +219,8 @@ async function restore() {
     S.session = id;
     S.phase = st.phase; S.access = st.access_level || S.access;
     if (st.mode) setMode(st.mode);
-    S.messages = (st.messages || []).map((m) => ({ role: m.role, content: m.content, at: m.at }));
+    // A failed turn comes back as a `system` entry (failed: true) after its user message.
+    S.messages = (st.messages || []).map((m) => ({ role: m.failed || m.role === 'system' ? 'system' : m.role, content: m.content, at: m.at }));
     S.directions = st.directions || [];
     S.selected = st.selected_direction ?? null;
     S.final = st.final_output || null;
@@ -260,6 +261,10 @@ function renderStatic() {
 // Messages and steps are updated in place (not rebuilt), so aria-live announces only what is new.
 let shownMsgs = [], shownLang = null, shownRestoring = null;
 function msgNode(m) {
+  if (m.role === 'system') {
+    return h('li.msg.notice', { testid: 'message', 'data-role': 'system' },
+      h('p.text', {}, t('failedTurn'), ' ', h('time.time', { testid: 'message-time', datetime: m.at || '' }, hhmm(m.at))));
+  }
   return h(`li.msg.${m.role === 'user' ? 'user' : 'agent'}`, { testid: 'message', 'data-role': m.role },
     h('span.avatar', { 'aria-hidden': 'true' }, m.role === 'user' ? '🙂' : '✨'),
     h('div.bubble', {},
@@ -295,7 +300,7 @@ function renderProgress() {
       head.replaceWith(head = h('p.thinking', { 'data-txt': txt }, h('span.dots', { 'aria-hidden': 'true' }, h('i'), h('i'), h('i')), ' ', txt));
     }
   } else {
-    const txt = t('stepsDone', S.steps.filter((s) => s.state === 'done').length, (S.stepsMs / 1000).toFixed(1));
+    const txt = t('stepsDone', S.steps.filter((s) => s.state === 'done').length, S.stepsMs);
     if (head.dataset.txt !== txt) {
       head.replaceWith(head = h('button.steps-toggle', { type: 'button', 'data-txt': txt, 'data-fk': 'steps', 'aria-controls': 'steps-list', onclick: () => { stepsOpen = !stepsOpen; renderProgress(); } }, h('span.caret', { 'aria-hidden': 'true' }, '▸'), ' ', txt));
     }
@@ -365,9 +370,10 @@ function retry() {
 function renderComposer() {
   const closed = isClosed();
   input.disabled = S.busy || S.restoring || closed;
-  input.placeholder = closed ? t('phDone') : S.session ? t('phReply') : t('phStart');
+  input.placeholder = closed ? (S.phase === 'aborted' ? t('phAborted') : t('phDone')) : S.session ? t('phReply') : t('phStart');
   $('send').textContent = S.busy ? t('sending') : t('send');
   $('tag-search').disabled = closed;
+  document.querySelector('.tagsearch').hidden = closed;
   updateCounter();
 }
 function updateCounter() {
@@ -383,7 +389,7 @@ function renderView() {
   const view = $('view');
   let node;
   if (S.alternatives && S.alternatives.length) node = viewAlternatives();
-  else if (S.final && S.phase === 'completed') node = viewFinal();
+  else if (S.final && isClosed()) node = viewFinal();
   else if (S.directions.length) node = viewDirections();
   else if (S.busy || S.restoring) {
     const ph = S.stepPhase && STRINGS[S.lang].phases[S.stepPhase];
@@ -481,7 +487,7 @@ function viewFinal() {
     h('div.prompt-head', {}, h('h4', { id: `${id}-h` }, label), copyBtn(`copy-${id}`, text || '')),
     h('pre.mono', { testid: `${id}-prompt`, 'aria-labelledby': `${id}-h`, tabindex: 0 }, text || ''));
   return h('article.final', { testid: 'final-view' },
-    h('p.done', {}, t('finalTitle')),
+    h('p.done', {}, S.phase === 'aborted' ? t('finalAborted') : t('finalTitle')),
     h('h3', { id: 'final-title', testid: 'final-title', tabindex: -1 }, f.title || ''),
     f.concept ? h('p.concept', {}, f.concept) : null,
     block(t('positive'), 'positive', f.positive_prompt),

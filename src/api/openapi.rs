@@ -603,6 +603,12 @@ fn paths() -> Value {
     let links = json!({
         "status": { "operationId": "sessionStatus", "parameters": { "session_id": "$response.body#/session_id" } },
         "erase": { "operationId": "deleteSession", "parameters": { "session_id": "$response.body#/session_id" } },
+        "refine": { "operationId": "continueSession",
+                    "requestBody": { "session_id": "$response.body#/session_id", "message": "更夢幻一點" } },
+        "select": { "operationId": "continueSession",
+                    "requestBody": { "session_id": "$response.body#/session_id", "action": { "type": "select", "direction": 1 } } },
+        "rate": { "operationId": "sessionFeedback",
+                  "requestBody": { "session_id": "$response.body#/session_id", "satisfaction": 5 } },
     });
     let start = merge(
         responses(
@@ -845,6 +851,27 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn links_name_real_operations() {
+        let doc = document();
+        let mut ids = Vec::new();
+        for item in doc["paths"].as_object().unwrap().values() {
+            for op in item.as_object().unwrap().values() {
+                ids.push(op["operationId"].as_str().unwrap().to_string());
+            }
+        }
+        let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "operationIds are unique");
+        let links = doc["paths"]["/api/inspire/start"]["post"]["responses"]["200"]["links"]
+            .as_object()
+            .unwrap();
+        assert!(!links.is_empty());
+        for (name, l) in links {
+            let id = l["operationId"].as_str().unwrap().to_string();
+            assert!(ids.contains(&id), "link {name}: no operation {id}");
         }
     }
 

@@ -82,7 +82,7 @@ fn filter_from(pairs: &[(String, String)]) -> Result<TagFilter, ApiError> {
 }
 
 fn brief(t: &Tag) -> Value {
-    json!({ "name": t.name, "category": t.category, "post_count": t.post_count, "rating": t.rating() })
+    json!({ "name": t.name, "category": t.category, "inspire_category": t.inspire_category(), "post_count": t.post_count, "rating": t.rating() })
 }
 
 /// `GET /api/tags/search`: prefix matches first (what autocomplete wants), then tags that

@@ -257,8 +257,10 @@ pub fn idea(kind: usize, reading: &Reading, tags: &[String], english: bool) -> V
     } else {
         concepts.join(if english { ", " } else { "、" })
     };
+    // With no mood named, the first thing the user named gives the titles their word.
+    let named = (m.key == "default").then(|| phrases.first()).flatten();
     let (title, concept, vibe, unique) = if english {
-        let label = capitalise(&m.label_en);
+        let label = capitalise(named.map_or(m.label_en.as_str(), |p| p.as_str()));
         let titles = [
             format!("{label} Mood"),
             format!("{label} Place"),

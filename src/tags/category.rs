@@ -37,122 +37,229 @@ impl InspireCategory {
     }
 }
 
-/// The Inspire category of a tag. The table's `sub_category` is the most specific hint, then
-/// `main_category`; the reference's name rules decide the rest. Unlike the original, the real
-/// table values (OBJECTS, VISUAL_EFFECTS, ART_STYLE, sub-categories such as HAIR) are mapped,
-/// so `long_hair` is APPEARANCE, not CHARACTER.
+/// The Inspire category of a tag. The table's categories are noisy (`dress` is TECHNICAL,
+/// `cityscape` CLOTHING, `grass` ADULT_CONTENT), so clear name patterns decide first, then
+/// the table's `sub_category` and `main_category` (never its ADULT_CONTENT labels), then the
+/// reference's weaker name rules; what is left is META.
 pub fn categorize(name: &str, main_category: &str, sub_category: &str) -> InspireCategory {
-    use InspireCategory::*;
-    let by_sub = match sub_category {
-        "HAIR" | "BODY_PARTS" | "BODY_FEATURES" | "EYES" | "FACE" => Some(Appearance),
-        "CLOTHING" | "ACCESSORIES" => Some(Clothing),
-        "EXPRESSION" | "EMOTION" => Some(Mood),
-        "POSE" | "BODY_POSE" | "GESTURE" | "INTERACTION" | "ACTION" => Some(Action),
-        "INDOOR" | "OUTDOOR" | "URBAN" | "NATURE" | "WEATHER" | "SEASON" | "TIME" => Some(Scene),
-        "EFFECTS" | "LIGHTING" => Some(Effect),
-        "CHARACTER_COUNT" => Some(Character),
-        "FRAMING" | "PERSPECTIVE" => Some(Meta),
-        _ => None,
-    };
-    if let Some(c) = by_sub {
+    if let Some(c) = by_clear_name(name) {
         return c;
     }
-    let by_main = match main_category {
-        "CHARACTER" | "CHARACTER_COUNT" | "PERSON" => Some(Character),
-        "BODY_PARTS" | "APPEARANCE" => Some(Appearance),
-        "ENVIRONMENT" => Some(Scene),
-        "ART_STYLE" | "TECHNICAL" | "THEME_CONCEPT" => Some(Style),
-        "VISUAL_EFFECTS" => Some(Effect),
-        "ACTION_POSE" => Some(Action),
-        "QUALITY" => Some(Quality),
-        _ => None,
-    };
-    by_main.unwrap_or_else(|| categorize_by_name(name))
+    let trusted = main_category != "ADULT_CONTENT";
+    let by_sub = trusted.then(|| by_sub_category(sub_category)).flatten();
+    let by_main = trusted.then(|| by_main_category(main_category)).flatten();
+    by_sub.or(by_main).unwrap_or_else(|| by_weak_name(name))
 }
 
-/// The reference's name rules (§4.7), first match wins.
-fn categorize_by_name(name: &str) -> InspireCategory {
+fn by_sub_category(sub: &str) -> Option<InspireCategory> {
     use InspireCategory::*;
-    let has = |words: &[&str]| words.iter().any(|w| name.contains(w));
-    if [
-        "1girl",
-        "1boy",
-        "solo",
-        "2girls",
-        "3girls",
-        "multiple_girls",
-        "multiple_boys",
-    ]
-    .contains(&name)
-        || name.starts_with("no_humans")
-        || name.starts_with("solo")
-    {
-        Character
-    } else if name.ends_with("_hair")
-        || name.ends_with("_eyes")
-        || has(&["hair", "eyes", "skin", "face", "lips", "nose"])
-    {
-        Appearance
-    } else if name.ends_with("_dress")
-        || name.ends_with("_uniform")
-        || name.ends_with("_suit")
-        || has(&[
-            "dress", "shirt", "pants", "skirt", "uniform", "jacket", "coat",
-        ])
-    {
-        Clothing
-    } else if [
-        "outdoors", "indoors", "forest", "beach", "city", "mountain", "sky", "ocean", "room",
-    ]
-    .contains(&name)
-        || has(&["background", "scenery", "landscape"])
-    {
-        Scene
-    } else if name.ends_with("_style")
-        || name.ends_with("_art")
-        || [
-            "realistic",
-            "anime",
-            "photorealistic",
-            "abstract",
-            "artistic",
+    Some(match sub {
+        "HAIR" | "BODY_PARTS" | "BODY_FEATURES" | "EYES" | "FACE" => Appearance,
+        "CLOTHING" | "ACCESSORIES" => Clothing,
+        "EXPRESSION" | "EMOTION" => Mood,
+        "POSE" | "BODY_POSE" | "GESTURE" | "INTERACTION" | "ACTION" => Action,
+        "INDOOR" | "OUTDOOR" | "URBAN" | "NATURE" | "WEATHER" | "SEASON" => Scene,
+        "EFFECTS" | "LIGHTING" => Effect,
+        "CHARACTER_COUNT" => Character,
+        "FRAMING" | "PERSPECTIVE" => Meta,
+        _ => return None,
+    })
+}
+
+fn by_main_category(main: &str) -> Option<InspireCategory> {
+    use InspireCategory::*;
+    Some(match main {
+        "CHARACTER" | "CHARACTER_COUNT" | "PERSON" => Character,
+        "BODY_PARTS" | "APPEARANCE" => Appearance,
+        "ENVIRONMENT" => Scene,
+        "ART_STYLE" | "THEME_CONCEPT" => Style,
+        "VISUAL_EFFECTS" => Effect,
+        "ACTION_POSE" => Action,
+        "QUALITY" => Quality,
+        _ => return None,
+    })
+}
+
+const CLOTHES: &[&str] = &[
+    "dress",
+    "shirt",
+    "pants",
+    "skirt",
+    "uniform",
+    "jacket",
+    "coat",
+    "kimono",
+    "hoodie",
+    "sweater",
+    "bikini",
+    "swimsuit",
+    "apron",
+    "robe",
+    "armor",
+    "scarf",
+    "hat",
+    "gloves",
+    "boots",
+    "shoes",
+    "thighhighs",
+    "pantyhose",
+    "socks",
+    "ribbon",
+    "bow",
+    "necktie",
+    "serafuku",
+    "yukata",
+    "cape",
+    "cloak",
+];
+const SCENERY: &[&str] = &[
+    "outdoors",
+    "indoors",
+    "forest",
+    "beach",
+    "city",
+    "mountain",
+    "sky",
+    "ocean",
+    "sea",
+    "room",
+    "grass",
+    "tree",
+    "field",
+    "river",
+    "lake",
+    "street",
+    "night",
+    "day",
+    "sunset",
+    "sunrise",
+    "rain",
+    "snow",
+    "cloud",
+    "water",
+    "building",
+    "garden",
+    "shrine",
+    "classroom",
+    "library",
+    "cafe",
+    "bedroom",
+    "window",
+    "cherry_blossoms",
+    "flower",
+    "autumn_leaves",
+    "starry_sky",
+    "night_sky",
+    "moon",
+    "horizon",
+];
+
+/// Patterns that say what a tag is regardless of the table.
+fn by_clear_name(name: &str) -> Option<InspireCategory> {
+    use InspireCategory::*;
+    let words: Vec<&str> = name
+        .split(['_', '(', ')'])
+        .filter(|w| !w.is_empty())
+        .collect();
+    let has_word = |list: &[&str]| words.iter().any(|w| list.contains(w));
+    Some(
+        if [
+            "1girl",
+            "1boy",
+            "solo",
+            "2girls",
+            "3girls",
+            "multiple_girls",
+            "multiple_boys",
+            "no_humans",
         ]
         .contains(&name)
-    {
-        Style
-    } else if (name.ends_with("ing") && !["clothing", "ring", "earring"].contains(&name))
+        {
+            Character
+        } else if name.ends_with("_hair") || name.ends_with("_eyes") || name.ends_with("_skin") {
+            Appearance
+        } else if [
+            "masterpiece",
+            "best_quality",
+            "high_quality",
+            "highly_detailed",
+            "absurdres",
+            "highres",
+        ]
+        .contains(&name)
+        {
+            Quality
+        } else if name.contains("smile")
+            || [
+                "smile",
+                "sad",
+                "happy",
+                "angry",
+                "peaceful",
+                "dreamy",
+                "mysterious",
+                "cheerful",
+                "melancholic",
+                "blush",
+                "crying",
+                "tears",
+                "lonely",
+            ]
+            .contains(&name)
+        {
+            Mood
+        } else if name.ends_with("_style")
+            || name.ends_with("_(medium)")
+            || name.ends_with("_colors")
+            || name.ends_with("_theme")
+            || [
+                "realistic",
+                "anime",
+                "photorealistic",
+                "abstract",
+                "artistic",
+                "sketch",
+                "painterly",
+                "lineart",
+            ]
+            .contains(&name)
+        {
+            Style
+        } else if name.ends_with("scape")
+            || SCENERY.contains(&name)
+            || name.contains("background")
+            || name.contains("scenery")
+        {
+            Scene
+        } else if has_word(CLOTHES)
+            || name.ends_with("_dress")
+            || name.ends_with("_uniform")
+            || name.ends_with("_suit")
+        {
+            Clothing
+        } else {
+            return None;
+        },
+    )
+}
+
+/// The reference's remaining name rules, used only when the table says nothing useful.
+fn by_weak_name(name: &str) -> InspireCategory {
+    use InspireCategory::*;
+    let has = |words: &[&str]| words.iter().any(|w| name.contains(w));
+    if has(&["hair", "eyes", "skin", "face", "lips", "nose"]) {
+        Appearance
+    } else if (name.ends_with("ing")
+        && !["clothing", "ring", "earring", "building"].contains(&name))
         || [
             "sitting", "standing", "walking", "running", "flying", "swimming", "dancing",
         ]
         .contains(&name)
     {
         Action
-    } else if [
-        "smile",
-        "sad",
-        "happy",
-        "angry",
-        "peaceful",
-        "dreamy",
-        "mysterious",
-        "cheerful",
-        "melancholic",
-    ]
-    .contains(&name)
-    {
-        Mood
-    } else if [
-        "masterpiece",
-        "best_quality",
-        "high_quality",
-        "highly_detailed",
-        "absurdres",
-        "highres",
-    ]
-    .contains(&name)
-    {
-        Quality
-    } else if has(&["lighting", "glow", "particle", "shadow", "light", "effect"]) {
+    } else if has(&[
+        "lighting", "glow", "particle", "shadow", "light", "effect", "sparkle", "bloom",
+    ]) {
         Effect
     } else {
         Meta
@@ -271,11 +378,22 @@ mod tests {
         assert_eq!(categorize("outdoors", "ENVIRONMENT", ""), Scene);
         assert_eq!(categorize("light_particles", "VISUAL_EFFECTS", ""), Effect);
         assert_eq!(categorize("watercolor_(medium)", "ART_STYLE", ""), Style);
-        assert_eq!(categorize("highres", "TECHNICAL", ""), Style);
+        assert_eq!(categorize("highres", "TECHNICAL", ""), Quality);
         assert_eq!(categorize("sky", "", ""), Scene);
         assert_eq!(categorize("glowing_eyes", "", ""), Appearance);
         assert_eq!(categorize("sitting", "", ""), Action);
         assert_eq!(categorize("umbrella", "OBJECTS", ""), Meta);
+        // The table's noise does not decide.
+        assert_eq!(categorize("dress", "TECHNICAL", ""), Clothing);
+        assert_eq!(categorize("white_dress", "TECHNICAL", ""), Clothing);
+        assert_eq!(
+            categorize("cityscape", "CHARACTER_RELATED", "CLOTHING"),
+            Scene
+        );
+        assert_eq!(categorize("grass", "ADULT_CONTENT", "EXPLICIT_BODY"), Scene);
+        assert_eq!(categorize("light_smile", "VISUAL_EFFECTS", ""), Mood);
+        assert_eq!(categorize("pastel_colors", "THEME_CONCEPT", "TIME"), Style);
+        assert_eq!(categorize("glasses", "ADULT_CONTENT", ""), Meta);
         assert_eq!(serde_json::to_value(Appearance).unwrap(), "APPEARANCE");
     }
 }

@@ -12,6 +12,9 @@ static CATS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/tag_cats.bin"));
 static SORTED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/tag_sorted.bin"));
 static CAT_NAMES: &str = include_str!(concat!(env!("OUT_DIR"), "/tag_cat_names.txt"));
 
+/// How many of the most popular names a keyword search tries before scanning them all.
+const POPULAR_HEAD: usize = 8_000;
+
 /// The index over the embedded tables. Cheap to build: it only finds line offsets.
 pub struct TagIndex {
     /// Byte offset of each name in `NAMES`, plus one past the end.
@@ -66,7 +69,8 @@ impl TagIndex {
             .unwrap_or("")
     }
 
-    fn tag(&self, id: usize) -> Tag {
+    /// The tag with id `id` (ids are popularity ranks, 0 = most used).
+    pub fn tag(&self, id: usize) -> Tag {
         Tag {
             name: self.name(id).to_string(),
             category: self.main_category(id).to_string(),
@@ -157,11 +161,29 @@ impl TagIndex {
         if kws.is_empty() {
             return Vec::new();
         }
-        let ids = (0..self.len()).filter(|&id| {
-            let n = self.name(id);
-            kws.iter().any(|k| n.contains(k.as_str()))
-        });
-        self.collect(ids, filter)
+        // Common keywords fill the page among the most popular names, so look there first;
+        // otherwise one pass of each keyword over the whole name table (its cost is the
+        // table's size plus the matches, however rare the keyword).
+        let head = self.len().min(POPULAR_HEAD);
+        let early = self.collect(
+            (0..head).filter(|&id| kws.iter().any(|k| self.name(id).contains(k.as_str()))),
+            filter,
+        );
+        if early.len() >= filter.limit || self.post_count(head.saturating_sub(1)) < filter.min_posts
+        {
+            return early;
+        }
+        let mut ids: Vec<usize> = kws
+            .iter()
+            .flat_map(|k| {
+                NAMES
+                    .match_indices(k.as_str())
+                    .map(|(pos, _)| self.starts.partition_point(|&s| s as usize <= pos) - 1)
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        self.collect(ids.into_iter(), filter)
     }
 
     /// The most popular tags, optionally of one `main_category`.

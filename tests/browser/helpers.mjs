@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const BASE_URL = (process.env.BASE_URL || 'http://127.0.0.1:8787').replace(/\/$/, '');
-export const SHOTS = join(REPO_ROOT, 'test-artifacts', 'screenshots');
+// SCREENSHOTS_LABEL (e.g. offline, llm) keeps each backend's pictures in their own folder.
+export const SHOTS = join(REPO_ROOT, 'test-artifacts', 'screenshots', process.env.SCREENSHOTS_LABEL || '');
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 export const FLAGS = [
@@ -41,7 +42,7 @@ export async function newPage(browser, opts = {}) {
   return { context, page };
 }
 
-/** Saves a full-page screenshot to test-artifacts/screenshots/<name>.png. */
+/** Saves a full-page screenshot to test-artifacts/screenshots/[<label>/]<name>.png. */
 export async function screenshot(page, name) {
   mkdirSync(SHOTS, { recursive: true });
   const path = join(SHOTS, `${name}.png`);
@@ -63,4 +64,44 @@ export async function tabTo(page, selector, max = 80) {
 /** true when the page has no horizontal overflow. */
 export async function noHorizontalOverflow(page) {
   return page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
+}
+
+/**
+ * Lets a test slow down the page's event streams so a screenshot can catch a turn in flight:
+ * after `page.evaluate(() => { window.__slowSSE = 400; })` every SSE response from the API is
+ * handed to the page one event at a time, that many milliseconds apart (the events themselves
+ * are the real backend's, unchanged). 0 (the default) passes responses through untouched.
+ */
+export async function allowSlowStreams(context) {
+  await context.addInitScript(() => {
+    const realFetch = window.fetch.bind(window);
+    window.__slowSSE = 0;
+    window.fetch = async (...args) => {
+      const res = await realFetch(...args);
+      const ms = window.__slowSSE;
+      if (!ms || !(res.headers.get('Content-Type') || '').includes('event-stream') || !res.body) return res;
+      const reader = res.body.getReader();
+      const enc = new TextEncoder();
+      const dec = new TextDecoder();
+      let buf = '';
+      const body = new ReadableStream({
+        async pull(ctrl) {
+          for (;;) {
+            const i = buf.indexOf('\n\n');
+            if (i >= 0) {
+              await new Promise((r) => setTimeout(r, ms));
+              ctrl.enqueue(enc.encode(buf.slice(0, i + 2)));
+              buf = buf.slice(i + 2);
+              return;
+            }
+            const r = await reader.read();
+            if (r.done) { if (buf) ctrl.enqueue(enc.encode(buf)); ctrl.close(); return; }
+            buf += dec.decode(r.value, { stream: true });
+          }
+        },
+        cancel() { reader.cancel().catch(() => {}); },
+      });
+      return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+    };
+  });
 }
