@@ -7,8 +7,10 @@ export WRANGLER_SEND_METRICS := false
 export ESBUILD_BIN := $(CURDIR)/node_modules/.bin/esbuild
 WRANGLER := node_modules/.bin/wrangler
 PORT ?= 8787
+# Parallel end-to-end tests: each starts its own wrangler dev; 2 cores share them.
+E2E_THREADS ?= 3
 
-.PHONY: setup build dev test test-native test-e2e check-deploy bench deploy fuzz clean
+.PHONY: setup build dev test test-native test-e2e check-deploy bench fuzz deploy clean
 
 setup:
 	@scripts/setup.sh
@@ -22,25 +24,33 @@ build: setup
 dev: build
 	$(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --persist-to .wrangler/state
 
-## test: every test: native unit tests, end-to-end tests against wrangler dev, deploy check.
+## test: every test: native unit tests, data checks, end-to-end tests against wrangler dev
+## (API, agent, faults, browser, OpenAPI, schemathesis), and the deploy configuration.
 test: build test-native test-e2e check-deploy
 
 test-native:
-	cargo test --lib --bins
+	python3 scripts/check_lexicon.py
+	cargo test --lib --examples
 
 test-e2e:
-	cargo test --test '*' -- --test-threads=4
+	INSPIRE_SKIP_BUILD=1 cargo test --test e2e -- --test-threads=$(E2E_THREADS)
 
 ## check-deploy: validate the deploy configuration as Cloudflare would, without uploading.
 check-deploy:
 	$(WRANGLER) deploy --dry-run --outdir target/deploy-dry-run
 
+## bench: the figures in BENCHMARKS.md (native tag index, then the Worker under load).
 bench: build
 	cargo run --release --example bench_tags
-	cargo test --release --test bench -- --ignored --nocapture --test-threads=1
+	INSPIRE_SKIP_BUILD=1 cargo test --release --test e2e bench:: -- --ignored --nocapture --test-threads=1
+
+## fuzz: cargo-fuzz targets and a longer schemathesis run (FUZZ_SECONDS per target).
+FUZZ_SECONDS ?= 120
+fuzz: build
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 deploy: build
 	$(WRANGLER) deploy
 
 clean:
-	rm -rf build target .wrangler
+	rm -rf build target .wrangler .venv test-artifacts

@@ -36,3 +36,14 @@ if [ ! -x node_modules/.bin/wrangler ] || [ package-lock.json -nt node_modules/.
   say "installing npm packages"
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 fi
+
+# 5. Chromium for the browser tests (Debian's package; playwright-core drives it and never
+#    downloads a browser of its own), with CJK and emoji fonts so screenshots are readable.
+if [ "${INSPIRE_SKIP_BROWSER:-}" != "1" ] && ! command -v chromium >/dev/null 2>&1; then
+  say "installing chromium and fonts from Debian's packages"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    chromium fonts-noto-cjk fonts-noto-color-emoji >/dev/null
+fi

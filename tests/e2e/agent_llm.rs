@@ -3,7 +3,9 @@
 //! (parallel calls answered in order, malformed arguments survived, invented tags checked,
 //! the whole history sent every turn).
 
-use crate::support::fake_openai::{responses_calls, responses_raw_call, responses_text, FakeOpenAi, Step};
+use crate::support::fake_openai::{
+    responses_calls, responses_raw_call, responses_text, FakeOpenAi, Step,
+};
 use crate::support::fake_postgrest::{FakePostgrest, Fault};
 use crate::support::llm_script::{finalize_args, ideas_args, IDEAS};
 use crate::support::{assert_error_shape, get, post, Got, Worker, WorkerOptions};
@@ -18,12 +20,18 @@ fn opts(model: &FakeOpenAi) -> WorkerOptions {
 }
 
 fn understand(clarity: &str, next: &str) -> (&'static str, Value) {
-    ("understand_intent", json!({ "core_mood": "寧靜", "visual_elements": ["cherry blossoms", "kimono"], "style_preference": "anime",
-        "clarity_level": clarity, "confidence": if clarity == "very_vague" { 0.3 } else { 0.85 }, "next_action": next }))
+    (
+        "understand_intent",
+        json!({ "core_mood": "寧靜", "visual_elements": ["cherry blossoms", "kimono"], "style_preference": "anime",
+        "clarity_level": clarity, "confidence": if clarity == "very_vague" { 0.3 } else { 0.85 }, "next_action": next }),
+    )
 }
 
 fn search(keywords: &[&str]) -> (&'static str, Value) {
-    ("search_examples", json!({ "search_keywords": keywords, "search_purpose": "find_scene_tags", "search_strategy": "auto", "min_popularity": 1000, "max_results": 10 }))
+    (
+        "search_examples",
+        json!({ "search_keywords": keywords, "search_purpose": "find_scene_tags", "search_strategy": "auto", "min_popularity": 1000, "max_results": 10 }),
+    )
 }
 
 fn reply(calls: Vec<(&str, Value)>) -> Step {
@@ -44,11 +52,16 @@ async fn cont(w: &Worker, body: Value) -> Got {
 
 /// The `input` items of a recorded Responses request.
 fn input(model: &FakeOpenAi, i: usize) -> Vec<Value> {
-    model.requests()[i].json()["input"].as_array().cloned().unwrap_or_default()
+    model.requests()[i].json()["input"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn assert_valid_directions(g: &Got) {
-    let dirs = g.json["directions"].as_array().unwrap_or_else(|| panic!("{}", g.text));
+    let dirs = g.json["directions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", g.text));
     assert!((2..=3).contains(&dirs.len()));
     for d in dirs {
         assert!(d["title"].as_str().unwrap().chars().count() <= 10);
@@ -60,22 +73,45 @@ fn assert_valid_directions(g: &Got) {
 #[tokio::test(flavor = "multi_thread")]
 async fn s1_clear_input_gives_directions_with_parallel_understanding() {
     let model = FakeOpenAi::start(vec![
-        reply(vec![understand("mostly_clear", "generate_directly"), search(&["cherry", "kimono"])]),
+        reply(vec![
+            understand("mostly_clear", "generate_directly"),
+            search(&["cherry", "kimono"]),
+        ]),
         reply(vec![("generate_ideas", ideas_args(&[]))]),
         text("給你三個方向，選一個吧 😊"),
     ])
     .await;
     let w = Worker::start(opts(&model)).await;
     let s = start(&w, "櫻花樹下的和服少女，溫柔寧靜的氛圍").await;
-    assert_eq!((s.status, s.json["type"].as_str()), (200, Some("directions")), "{}", s.text);
+    assert_eq!(
+        (s.status, s.json["type"].as_str()),
+        (200, Some("directions")),
+        "{}",
+        s.text
+    );
     assert_valid_directions(&s);
     let tools = &s.json["metadata"]["tool_calls"];
-    assert_eq!((tools["understand_intent"].as_u64(), tools["search_examples"].as_u64(), tools["generate_ideas"].as_u64()), (Some(1), Some(1), Some(1)));
+    assert_eq!(
+        (
+            tools["understand_intent"].as_u64(),
+            tools["search_examples"].as_u64(),
+            tools["generate_ideas"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1))
+    );
     assert_eq!(s.json["metadata"]["model_calls"], 3);
     // Both parallel calls were answered, once each, in call order, before the next call.
     let second = input(&model, 1);
-    let outputs: Vec<&str> = second.iter().filter(|i| i["type"] == "function_call_output").map(|i| i["call_id"].as_str().unwrap()).collect();
-    let calls: Vec<&str> = second.iter().filter(|i| i["type"] == "function_call").map(|i| i["call_id"].as_str().unwrap()).collect();
+    let outputs: Vec<&str> = second
+        .iter()
+        .filter(|i| i["type"] == "function_call_output")
+        .map(|i| i["call_id"].as_str().unwrap())
+        .collect();
+    let calls: Vec<&str> = second
+        .iter()
+        .filter(|i| i["type"] == "function_call")
+        .map(|i| i["call_id"].as_str().unwrap())
+        .collect();
     assert_eq!(outputs, calls);
     let req = model.requests()[0].json();
     assert_eq!(req["store"], false);
@@ -97,12 +133,20 @@ async fn s2_vague_input_may_ask_once_then_directions_are_forced() {
     .await;
     let w = Worker::start(opts(&model)).await;
     let s = start(&w, "孤獨的感覺").await;
-    assert_eq!((s.json["type"].as_str(), s.json["phase"].as_str()), (Some("question"), Some("understanding")), "{}", s.text);
+    assert_eq!(
+        (s.json["type"].as_str(), s.json["phase"].as_str()),
+        (Some("question"), Some("understanding")),
+        "{}",
+        s.text
+    );
     let id = s.json["session_id"].as_str().unwrap();
     let c = cont(&w, json!({ "session_id": id, "message": "隨便" })).await;
     assert_eq!(c.json["type"], "directions", "{}", c.text);
     let forced = model.requests()[3].json();
-    assert_eq!(forced["tool_choice"], json!({ "type": "function", "name": "generate_ideas" }));
+    assert_eq!(
+        forced["tool_choice"],
+        json!({ "type": "function", "name": "generate_ideas" })
+    );
     assert!(model.violations().is_empty(), "{:?}", model.violations());
 }
 
@@ -116,17 +160,32 @@ async fn s3_chinese_keywords_find_real_tags() {
     .await;
     let w = Worker::start(opts(&model)).await;
     assert_eq!(start(&w, "孤獨又夢幻的城市夜晚").await.status, 200);
-    let out = input(&model, 1).into_iter().find(|i| i["type"] == "function_call_output").unwrap();
+    let out = input(&model, 1)
+        .into_iter()
+        .find(|i| i["type"] == "function_call_output")
+        .unwrap();
     let v: Value = serde_json::from_str(out["output"].as_str().unwrap()).unwrap();
-    let tags: Vec<&str> = v["examples"].as_array().unwrap().iter().map(|e| e["tag"].as_str().unwrap()).collect();
+    let tags: Vec<&str> = v["examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["tag"].as_str().unwrap())
+        .collect();
     assert!(tags.contains(&"night"), "{tags:?}");
-    assert!(v["examples"].as_array().unwrap().iter().all(|e| e["popularity"].as_u64().unwrap() >= 1000));
+    assert!(v["examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["popularity"].as_u64().unwrap() >= 1000));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn s4_refinement_then_a_refused_finalize_is_repaired() {
     let good: Vec<String> = IDEAS[1].1.iter().map(|s| s.to_string()).collect();
-    let bad: Vec<String> = ["1girl", "zzz_made_up_tag", "qqq_other_fake"].iter().map(|s| s.to_string()).collect();
+    let bad: Vec<String> = ["1girl", "zzz_made_up_tag", "qqq_other_fake"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let model = FakeOpenAi::start(vec![
         reply(vec![("generate_ideas", ideas_args(&[]))]),
         text("三個方向！"),
@@ -141,19 +200,39 @@ async fn s4_refinement_then_a_refused_finalize_is_repaired() {
     let w = Worker::start(opts(&model)).await;
     let s = start(&w, "櫻花樹下的和服少女").await;
     let id = s.json["session_id"].as_str().unwrap().to_string();
-    cont(&w, json!({ "session_id": id, "action": { "type": "select", "direction": 2 } })).await;
+    cont(
+        &w,
+        json!({ "session_id": id, "action": { "type": "select", "direction": 2 } }),
+    )
+    .await;
     let r = cont(&w, json!({ "session_id": id, "message": "更夢幻" })).await;
-    assert!(r.json["directions"][1]["main_tags"].as_array().unwrap().iter().any(|t| t == "sparkle"));
-    let f = cont(&w, json!({ "session_id": id, "action": { "type": "finalize" } })).await;
+    assert!(r.json["directions"][1]["main_tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t == "sparkle"));
+    let f = cont(
+        &w,
+        json!({ "session_id": id, "action": { "type": "finalize" } }),
+    )
+    .await;
     assert_eq!(f.json["type"], "completed", "{}", f.text);
     assert!(f.json["final_output"]["quality_score"].as_u64().unwrap() >= 85);
     // The refused attempt reached the model as an error it could act on.
     let last = input(&model, 7);
-    let refused = last.iter().filter(|i| i["type"] == "function_call_output").map(|i| i["output"].as_str().unwrap()).find(|o| o.contains("below 70"));
+    let refused = last
+        .iter()
+        .filter(|i| i["type"] == "function_call_output")
+        .map(|i| i["output"].as_str().unwrap())
+        .find(|o| o.contains("below 70"));
     assert!(refused.is_some(), "the refusal was sent back to the model");
     // A later turn's request holds the earlier turns.
     let history = serde_json::to_string(&last).unwrap();
-    assert!(history.contains("櫻花樹下的和服少女") && history.contains("選擇方向 2") && history.contains("更夢幻"));
+    assert!(
+        history.contains("櫻花樹下的和服少女")
+            && history.contains("選擇方向 2")
+            && history.contains("更夢幻")
+    );
     assert_eq!(f.json["metadata"]["tool_calls"]["finalize_prompt"], 2);
     assert!(model.violations().is_empty(), "{:?}", model.violations());
 }
@@ -162,7 +241,14 @@ async fn s4_refinement_then_a_refused_finalize_is_repaired() {
 async fn s5_s6_s7_parameters_expert_tags_and_tips_survive() {
     let mut expert = ideas_args(&["subsurface_scattering", "photorealistic"]);
     expert["ideas"][0]["main_tags"][10] = json!("long_hiar");
-    let mut fin = finalize_args(&IDEAS[0].1.iter().map(|s| s.to_string()).chain(["subsurface_scattering".to_string()]).collect::<Vec<_>>());
+    let mut fin = finalize_args(
+        &IDEAS[0]
+            .1
+            .iter()
+            .map(|s| s.to_string())
+            .chain(["subsurface_scattering".to_string()])
+            .collect::<Vec<_>>(),
+    );
     fin["final_output"]["parameters"]["cfg_scale"] = json!(7.5);
     let model = FakeOpenAi::start(vec![
         reply(vec![("generate_ideas", expert)]),
@@ -174,11 +260,31 @@ async fn s5_s6_s7_parameters_expert_tags_and_tips_survive() {
     let w = Worker::start(opts(&model)).await;
     let s = start(&w, "寫實和動漫混合風格的和服少女，subsurface scattering").await;
     let first = &s.json["directions"][0];
-    let tags: Vec<&str> = first["main_tags"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
-    assert!(tags.contains(&"subsurface_scattering"), "expert tags are kept: {tags:?}");
-    assert!(first["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("long_hiar")), "{}", first);
+    let tags: Vec<&str> = first["main_tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert!(
+        tags.contains(&"subsurface_scattering"),
+        "expert tags are kept: {tags:?}"
+    );
+    assert!(
+        first["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("long_hiar")),
+        "{}",
+        first
+    );
     let id = s.json["session_id"].as_str().unwrap();
-    let f = cont(&w, json!({ "session_id": id, "message": "生成最終 prompt" })).await;
+    let f = cont(
+        &w,
+        json!({ "session_id": id, "message": "生成最終 prompt" }),
+    )
+    .await;
     let out = &f.json["final_output"];
     let cfg = out["parameters"]["cfg_scale"].as_f64().unwrap();
     assert!((6.5..=8.5).contains(&cfg), "{cfg}");
@@ -192,12 +298,18 @@ async fn s8_unsafe_input_never_reaches_the_model() {
     let model = FakeOpenAi::start(vec![]).await;
     let w = Worker::start(opts(&model)).await;
     let s = start(&w, "蘿莉 裸體").await;
-    assert_eq!((s.status, assert_error_shape(&s).as_str()), (400, "content_unsafe"));
+    assert_eq!(
+        (s.status, assert_error_shape(&s).as_str()),
+        (400, "content_unsafe")
+    );
     let alts = s.json["error"]["safe_alternatives"].as_array().unwrap();
     assert_eq!(alts.len(), 3);
     let m = s.json["error"]["message"].as_str().unwrap();
     assert!(m.contains("改用") && m.contains("象徵"), "{m}");
-    assert!(model.requests().is_empty(), "no model call for refused input");
+    assert!(
+        model.requests().is_empty(),
+        "no model call for refused input"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -210,11 +322,22 @@ async fn s10_database_failure_falls_back_and_the_turn_completes() {
         text("我直接用靈感先帶你看三個方向"),
     ])
     .await;
-    let w = Worker::start(opts(&model).var("SUPABASE_URL", pg.url()).var("SUPABASE_KEY", FakePostgrest::KEY)).await;
+    let w = Worker::start(
+        opts(&model)
+            .var("SUPABASE_URL", pg.url())
+            .var("SUPABASE_KEY", FakePostgrest::KEY),
+    )
+    .await;
     let s = start(&w, "櫻花樹下的和服少女").await;
     assert_eq!(s.json["type"], "directions", "{}", s.text);
-    let out = input(&model, 1).into_iter().find(|i| i["type"] == "function_call_output").unwrap();
-    assert!(out["output"].as_str().unwrap().contains("embedded_fallback"));
+    let out = input(&model, 1)
+        .into_iter()
+        .find(|i| i["type"] == "function_call_output")
+        .unwrap();
+    assert!(out["output"]
+        .as_str()
+        .unwrap()
+        .contains("embedded_fallback"));
     assert!(!s.text.contains("資料庫錯誤") && !s.text.contains("系統故障"));
 }
 
@@ -230,17 +353,28 @@ async fn malformed_arguments_and_unknown_tools_become_readable_errors() {
     let w = Worker::start(opts(&model)).await;
     let s = start(&w, "櫻花").await;
     assert_eq!(s.json["type"], "directions", "{}", s.text);
-    let outs: Vec<String> = input(&model, 2).iter().filter(|i| i["type"] == "function_call_output").map(|i| i["output"].as_str().unwrap().to_string()).collect();
+    let outs: Vec<String> = input(&model, 2)
+        .iter()
+        .filter(|i| i["type"] == "function_call_output")
+        .map(|i| i["output"].as_str().unwrap().to_string())
+        .collect();
     assert!(outs[0].contains("not valid JSON"), "{outs:?}");
     assert!(outs[1].contains("unknown tool"), "{outs:?}");
-    let st = get(&w.url(&format!("/api/inspire/status/{}", s.json["session_id"].as_str().unwrap()))).await;
+    let st = get(&w.url(&format!(
+        "/api/inspire/status/{}",
+        s.json["session_id"].as_str().unwrap()
+    )))
+    .await;
     assert_eq!(st.json["orphaned_tool_calls"], 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn chat_completions_wire_format() {
     let model = FakeOpenAi::start(vec![
-        reply(vec![understand("mostly_clear", "generate_directly"), search(&["kimono"])]),
+        reply(vec![
+            understand("mostly_clear", "generate_directly"),
+            search(&["kimono"]),
+        ]),
         reply(vec![("generate_ideas", ideas_args(&[]))]),
         text("三個方向"),
         text("收到"),
@@ -250,11 +384,20 @@ async fn chat_completions_wire_format() {
     let s = start(&w, "和服少女").await;
     assert_eq!(s.json["type"], "directions", "{}", s.text);
     let id = s.json["session_id"].as_str().unwrap();
-    assert_eq!(cont(&w, json!({ "session_id": id, "message": "第一個" })).await.status, 200);
+    assert_eq!(
+        cont(&w, json!({ "session_id": id, "message": "第一個" }))
+            .await
+            .status,
+        200
+    );
     let reqs = model.requests();
     assert!(reqs.iter().all(|r| r.path == "/v1/chat/completions"));
     let last = reqs.last().unwrap().json();
     assert_eq!(last["messages"][0]["role"], "system");
-    assert!(last["messages"].as_array().unwrap().iter().any(|m| m["role"] == "tool"));
+    assert!(last["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["role"] == "tool"));
     assert!(model.violations().is_empty(), "{:?}", model.violations());
 }

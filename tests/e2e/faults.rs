@@ -199,6 +199,7 @@ async fn killed_mid_turn_then_restarted() {
     .await;
     let first = start(&w, "一個夏天").await;
     let id = first.json["session_id"].as_str().unwrap().to_string();
+    let asked = slow.requests().len();
     let url = w.url("/api/inspire/continue");
     let pending = tokio::spawn(async move {
         crate::support::client()
@@ -207,7 +208,12 @@ async fn killed_mid_turn_then_restarted() {
             .send()
             .await
     });
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Kill only once the turn is really under way: the model has its request.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while slow.requests().len() == asked {
+        assert!(std::time::Instant::now() < deadline, "the turn never reached the model");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     w.kill();
     let _ = pending.await;
     w.restart().await;
