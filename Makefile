@@ -41,7 +41,7 @@ check-deploy:
 
 ## bench: the figures in BENCHMARKS.md (native tag index, then the Worker under load).
 bench: build
-	cargo run --release --example bench_tags
+	cargo run --release --example bench_tags | tee target/bench-native.txt
 	INSPIRE_SKIP_BUILD=1 cargo test --release --test e2e bench:: -- --ignored --nocapture --test-threads=1
 
 ## fuzz: cargo-fuzz targets and a longer schemathesis run (FUZZ_SECONDS per target).

@@ -5,6 +5,7 @@
 mod support;
 
 mod agent_llm;
+mod bench;
 mod browser;
 mod fakes_selftest;
 mod faults;
