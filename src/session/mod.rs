@@ -355,6 +355,7 @@ pub fn turn_response(
             "quality_score": s.quality_score,
             "duration_ms": duration_ms,
             "upstream_ms": t.upstream_ms,
+            "model_ms": t.model_ms,
             "instructions": crate::agent::INSTRUCTIONS_VERSION,
         },
         "mode": s.mode,

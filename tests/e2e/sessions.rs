@@ -620,3 +620,46 @@ async fn idle_sessions_expire() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cors_allows_only_configured_origins() {
+    let w = Worker::start(relaxed().var("CORS_ORIGINS", "https://app.example.com")).await;
+    let ask = |origin: &'static str| {
+        let url = w.url("/api/inspire/start");
+        async move {
+            read(
+                client()
+                    .request(reqwest::Method::OPTIONS, url)
+                    .header("origin", origin)
+                    .header("access-control-request-method", "POST")
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let ok = ask("https://app.example.com").await;
+    assert_eq!(ok.status, 204);
+    assert_eq!(
+        ok.header("access-control-allow-origin"),
+        Some("https://app.example.com")
+    );
+    assert!(ok
+        .header("access-control-allow-methods")
+        .is_some_and(|m| m.contains("POST")));
+    let other = ask("https://evil.example.net").await;
+    assert!(other.header("access-control-allow-origin").is_none());
+    // Same-origin by default: no CORS headers at all.
+    let plain = Worker::start(relaxed()).await;
+    let g = read(
+        client()
+            .get(plain.url("/api/health"))
+            .header("origin", "https://app.example.com")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(g.header("access-control-allow-origin").is_none());
+}
