@@ -242,12 +242,15 @@ pub fn top_up(list: &mut Vec<String>, kind: usize, min: usize) {
 pub fn idea(kind: usize, reading: &Reading, tags: &[String], english: bool) -> Value {
     let m = reading.mood;
     let phrases = reading.phrases();
-    let concepts: Vec<&str> = phrases
-        .iter()
-        .filter(|p| *p != &m.label_zh && *p != &m.label_en.to_lowercase())
-        .take(3)
-        .map(String::as_str)
-        .collect();
+    // Concrete things read best in a concept line: no mood words, no trailing particles.
+    let mut concrete: Vec<String> = Vec::new();
+    for x in reading.matches.iter().filter(|x| x.entry.facet != "mood") {
+        let p = x.entry.phrase.trim_end_matches(['的', '之']).to_string();
+        if !concrete.contains(&p) {
+            concrete.push(p);
+        }
+    }
+    let concepts: Vec<&str> = concrete.iter().take(3).map(String::as_str).collect();
     let what = if concepts.is_empty() {
         if english {
             "the feeling".to_string()
