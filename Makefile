@@ -44,10 +44,11 @@ bench: build
 	cargo run --release --example bench_tags | tee target/bench-native.txt
 	INSPIRE_SKIP_BUILD=1 cargo test --release --test e2e bench:: -- --ignored --nocapture --test-threads=1
 
-## fuzz: cargo-fuzz targets and a longer schemathesis run (FUZZ_SECONDS per target).
-FUZZ_SECONDS ?= 120
-fuzz: build
-	scripts/fuzz.sh $(FUZZ_SECONDS)
+## fuzz: every fuzz target for FUZZ_SECONDS each, the saved regressions, then schemathesis
+## (200 examples per operation) against a local Worker.
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 deploy: build
 	$(WRANGLER) deploy

@@ -1,12 +1,13 @@
 //! Server-Sent Events: one event per frame, `event:` name and JSON `data:` lines.
 
-/// Encodes one event. Every line of `data` gets its own `data:` field, so any text is safe.
+/// Encodes one event. Every line of `data` gets its own `data:` field, so any text is safe;
+/// `\r\n`, `\r` and `\n` all end a line, as they do for the browser's EventSource.
 pub fn event(name: &str, data: &str) -> String {
     let name: String = name.chars().filter(|c| !matches!(c, '\n' | '\r')).collect();
     let mut out = format!("event: {name}\n");
-    for line in data.split('\n') {
+    for line in data.replace("\r\n", "\n").split(['\n', '\r']) {
         out.push_str("data: ");
-        out.push_str(line.trim_end_matches('\r'));
+        out.push_str(line);
         out.push('\n');
     }
     out.push('\n');
@@ -47,6 +48,14 @@ mod tests {
                 ("message".into(), "{\"a\":1}\nsecond".into()),
                 ("done".into(), "{}".into())
             ]
+        );
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_line_too() {
+        assert_eq!(
+            event("m", "a\rb\r\nc"),
+            "event: m\ndata: a\ndata: b\ndata: c\n\n"
         );
     }
 

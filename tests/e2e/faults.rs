@@ -211,7 +211,10 @@ async fn killed_mid_turn_then_restarted() {
     // Kill only once the turn is really under way: the model has its request.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while slow.requests().len() == asked {
-        assert!(std::time::Instant::now() < deadline, "the turn never reached the model");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the turn never reached the model"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     w.kill();
