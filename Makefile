@@ -26,7 +26,7 @@ dev: build
 
 ## test: every test: native unit tests, data checks, end-to-end tests against wrangler dev
 ## (API, agent, faults, browser, OpenAPI, schemathesis), and the deploy configuration.
-test: build test-native test-e2e check-deploy
+test: build test-native check-deploy test-e2e
 
 test-native:
 	python3 scripts/check_lexicon.py

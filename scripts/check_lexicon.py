@@ -2,7 +2,7 @@
 """Check the offline planner's data files against the tag table.
 
 Checks data/lexicon.tsv, data/moods.tsv and data/adjustments.tsv:
-  * every tag exists in ../shared/data/tags_final.csv (relative to the repo root)
+  * every tag exists in data/tags_final.csv.gz (the table the Worker embeds)
   * no two tags of one entry / row conflict (reference §4.7 CONFLICT_PAIRS + a few extras)
   * no unsafe tags (small deny list of tags and tag words)
   * lexicon: header, >= 400 entries, both languages, known facets, 1-4 tags,
@@ -17,11 +17,12 @@ Usage: python3 scripts/check_lexicon.py [--csv PATH]
 """
 import csv
 import os
+import gzip
 import sys
 from collections import Counter
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_CSV = os.path.join(REPO, "..", "shared", "data", "tags_final.csv")
+DEFAULT_CSV = os.path.join(REPO, "data", "tags_final.csv.gz")
 DATA = os.path.join(REPO, "data")
 
 # The 31 CONFLICT_PAIRS of reference §4.7 (symmetric, case-insensitive).
@@ -107,7 +108,8 @@ def err(where, msg):
 
 def load_tags(path):
     names = {}
-    with open(path, newline="", encoding="utf-8") as f:
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             names[row["name"].strip().lower()] = row.get("main_category", "")
     return names

@@ -487,14 +487,14 @@ mod tests {
     #[test]
     #[ignore]
     fn report_rating_counts() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/tags_final.csv");
-        let csv = std::fs::read_to_string(path).expect("tags_final.csv");
+        let ix = crate::tags::index::index();
         let mut counts: HashMap<Rating, usize> = HashMap::new();
         let mut samples: HashMap<Rating, Vec<String>> = HashMap::new();
         let mut rows = 0;
         let started = std::time::Instant::now();
-        for line in csv.lines().skip(1) {
-            let (name, category) = csv_name_and_category(line);
+        for id in 0..ix.len() {
+            let t = ix.tag(id);
+            let (name, category) = (t.name, t.category);
             let r = classify(&name, &category);
             rows += 1;
             *counts.entry(r).or_default() += 1;
@@ -522,36 +522,5 @@ mod tests {
                 .collect();
             println!("\n{} samples: {}", r.as_str(), picked.join(" "));
         }
-    }
-
-    /// The first two fields of a tags_final.csv row (names may be quoted with `""` escapes).
-    pub(crate) fn csv_name_and_category(line: &str) -> (String, String) {
-        let mut fields = Vec::new();
-        let mut field = String::new();
-        let mut quoted = false;
-        let mut chars = line.chars().peekable();
-        while let Some(c) = chars.next() {
-            match c {
-                '"' if quoted && chars.peek() == Some(&'"') => {
-                    field.push('"');
-                    chars.next();
-                }
-                '"' => quoted = !quoted,
-                ',' if !quoted => {
-                    fields.push(std::mem::take(&mut field));
-                    if fields.len() == 2 {
-                        break;
-                    }
-                }
-                c => field.push(c),
-            }
-        }
-        if fields.len() < 2 {
-            fields.push(field);
-        }
-        fields.resize(2, String::new());
-        let category = fields.pop().unwrap();
-        let name = fields.pop().unwrap();
-        (name, category)
     }
 }

@@ -1,4 +1,4 @@
-//! A fake of Supabase's PostgREST serving `tags_final` from `../shared/data/tags_final.csv`.
+//! A fake of Supabase's PostgREST serving `tags_final` from `data/tags_final.csv.gz`.
 //!
 //! It parses query strings the way PostgREST does (the query is `+`-to-space and
 //! percent-decoded first, as Haskell's `parseQueryReplacePlus True`; lists in `in.(…)` and
@@ -98,9 +98,12 @@ pub struct Table {
 pub fn table() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/tags_final.csv");
-        let text = std::fs::read_to_string(&path)
+        // The same table the Worker embeds: the repository's compressed copy.
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/tags_final.csv.gz");
+        let file =
+            std::fs::File::open(&path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(file), &mut text)
             .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
         let records = parse_csv(&text);
         let header = &records[0];
