@@ -27,6 +27,7 @@
 //! This is one layer, not the only one: the agent's instructions, the tag ratings and the
 //! access level stand behind it, so the list aims at clear cases and few false refusals.
 
+use crate::tags::rating::strip_comment;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -375,17 +376,6 @@ fn is_invisible(c: char) -> bool {
         c,
         '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
     )
-}
-
-/// Drops a `#` comment that starts the line or follows whitespace.
-fn strip_comment(line: &str) -> &str {
-    let bytes = line.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b'#' && (i == 0 || bytes[i - 1].is_ascii_whitespace()) {
-            return &line[..i];
-        }
-    }
-    line
 }
 
 #[cfg(test)]

@@ -419,7 +419,7 @@ fn json(value: &Value, status: u16) -> ApiResult {
         .map_err(internal)
 }
 
-fn error_response(e: &ApiError, request_id: &str) -> Result<Response> {
+pub(crate) fn error_response(e: &ApiError, request_id: &str) -> Result<Response> {
     if let ApiError::Internal { detail } = e {
         worker::console_error!("request {request_id}: internal error: {detail}");
     }
@@ -430,7 +430,7 @@ fn error_response(e: &ApiError, request_id: &str) -> Result<Response> {
     Ok(resp)
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
+pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::Internal {
         detail: e.to_string(),
     }

@@ -4,7 +4,7 @@
 use super::platform::{FetchSender, WorkerClock};
 use super::protocol::{FeedbackCall, TurnCall, REQUEST_ID_HEADER, UPSTREAM_HEADER};
 use super::store::{self, TurnRecord};
-use super::{config_from_env, tag_store};
+use super::{config_from_env, error_response, internal, tag_store};
 use crate::agent::{self, Budgets, Event, TurnInput, TurnOutcome};
 use crate::api::ApiError;
 use crate::clock::{rfc3339, Clock};
@@ -72,7 +72,7 @@ impl DurableObject for InspireSession {
             ("DELETE", "/session") => self.core.erase().await.map(|v| json_response(&v, 200)),
             _ => Err(ApiError::NotFound { path: req.path() }),
         };
-        Ok(result.unwrap_or_else(|e| error_response(&e, &rid)))
+        result.or_else(|e| error_response(&e, &rid))
     }
 
     async fn alarm(&self) -> Result<Response> {
@@ -85,23 +85,6 @@ fn json_response(v: &Value, status: u16) -> Response {
     Response::from_json(v)
         .map(|r| r.with_status(status))
         .unwrap_or_else(|_| Response::error("encoding failed", 500).unwrap())
-}
-
-fn error_response(e: &ApiError, rid: &str) -> Response {
-    if let ApiError::Internal { detail } = e {
-        worker::console_error!("request {rid}: session error: {detail}");
-    }
-    let mut r = json_response(&e.body(rid), e.status());
-    for (k, v) in e.headers() {
-        let _ = r.headers_mut().set(k, &v);
-    }
-    r
-}
-
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal {
-        detail: e.to_string(),
-    }
 }
 
 /// The model for this deployment: the planner without a key, else the configured API.

@@ -3,7 +3,7 @@
 //! `post_count` descending, so "most popular first" is simply "lowest id first".
 
 use super::category::{normalize, resolve_alias};
-use super::{Answer, Tag, TagError, TagFilter, TagStore, MAX_KEYWORDS};
+use super::{Answer, Tag, TagError, TagFilter, TagStore};
 use std::sync::OnceLock;
 
 static NAMES: &str = include_str!(concat!(env!("OUT_DIR"), "/tag_names.txt"));
@@ -152,12 +152,7 @@ impl TagIndex {
 
     /// Names containing any of the first 5 keywords (the original's `ILIKE '%kw%'`).
     pub fn keywords(&self, keywords: &[String], filter: &TagFilter) -> Vec<Tag> {
-        let kws: Vec<String> = keywords
-            .iter()
-            .map(|k| normalize(k))
-            .filter(|k| !k.is_empty())
-            .take(MAX_KEYWORDS)
-            .collect();
+        let kws = super::search_keywords(keywords);
         if kws.is_empty() {
             return Vec::new();
         }

@@ -137,3 +137,13 @@ pub trait TagStore {
 
 /// At most this many keywords are searched at once (as the original did).
 pub const MAX_KEYWORDS: usize = 5;
+
+/// The keywords a search uses: normalised, non-empty, at most `MAX_KEYWORDS`.
+pub fn search_keywords(keywords: &[String]) -> Vec<String> {
+    keywords
+        .iter()
+        .map(|k| category::normalize(k))
+        .filter(|k| !k.is_empty())
+        .take(MAX_KEYWORDS)
+        .collect()
+}

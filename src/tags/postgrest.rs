@@ -2,7 +2,7 @@
 //! filters, quoted and escaped exactly as PostgREST parses them.
 
 use super::category::{normalize, resolve_alias};
-use super::{Answer, Source, Tag, TagError, TagFilter, TagStore, MAX_KEYWORDS};
+use super::{Answer, Source, Tag, TagError, TagFilter, TagStore};
 use crate::http::{percent_encode, HttpRequest, HttpSend};
 use serde::Deserialize;
 
@@ -189,12 +189,7 @@ impl<H: HttpSend> TagStore for PostgrestStore<H> {
         keywords: &[String],
         filter: &TagFilter,
     ) -> Result<Answer<Vec<Tag>>, TagError> {
-        let kws: Vec<String> = keywords
-            .iter()
-            .map(|k| normalize(k))
-            .filter(|k| !k.is_empty())
-            .take(MAX_KEYWORDS)
-            .collect();
+        let kws = super::search_keywords(keywords);
         if kws.is_empty() {
             return Ok(Answer {
                 value: Vec::new(),

@@ -265,8 +265,9 @@ fn parse_lists(data: &'static str) -> Result<Lists, String> {
     Ok(lists)
 }
 
-/// Drops a `#` comment that starts the line or follows whitespace.
-fn strip_comment(line: &str) -> &str {
+/// Drops a `#` comment that starts the line or follows whitespace (the convention of the
+/// project's word-list data files).
+pub(crate) fn strip_comment(line: &str) -> &str {
     let bytes = line.as_bytes();
     for (i, &b) in bytes.iter().enumerate() {
         if b == b'#' && (i == 0 || bytes[i - 1].is_ascii_whitespace()) {
