@@ -124,7 +124,27 @@ impl Worker {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
+    /// Starts wrangler on free ports; a port taken in the meantime by another process
+    /// (they are only free when chosen) means a retry on new ones.
     async fn spawn(&mut self) {
+        for _ in 0..4 {
+            self.spawn_once();
+            match self.wait_ready().await {
+                Ok(()) => return,
+                Err(Startup::PortTaken) => self.kill(),
+                Err(Startup::TimedOut) => panic!(
+                    "wrangler dev did not answer within 90 s; log:\n{}",
+                    self.log()
+                ),
+            }
+        }
+        panic!(
+            "wrangler dev found no free port in 4 tries; log:\n{}",
+            self.log()
+        );
+    }
+
+    fn spawn_once(&mut self) {
         let port = free_port();
         let inspector = free_port();
         self.base = format!("http://127.0.0.1:{port}");
@@ -158,28 +178,37 @@ impl Worker {
         }
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         self.child = Some(cmd.spawn().expect("spawn wrangler dev"));
-        self.wait_ready().await;
     }
 
-    async fn wait_ready(&self) {
+    /// Ready when this wrangler says it listens (so a health answer cannot come from some
+    /// other server on the port) and the Worker answers.
+    async fn wait_ready(&self) -> Result<(), Startup> {
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(90);
         while Instant::now() < deadline {
-            let probe = client
-                .get(self.url("/api/health"))
-                .timeout(Duration::from_secs(5))
-                .send()
-                .await;
-            if matches!(probe, Ok(r) if r.status().is_success()) {
-                return;
+            let log = self.log();
+            if log.contains("Address already in use") {
+                return Err(Startup::PortTaken);
+            }
+            if log.contains("Ready on") {
+                let probe = client
+                    .get(self.url("/api/health"))
+                    .timeout(Duration::from_secs(5))
+                    .send()
+                    .await;
+                if matches!(probe, Ok(r) if r.status().is_success()) {
+                    return Ok(());
+                }
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        panic!(
-            "wrangler dev did not answer within 90 s; log:\n{}",
-            self.log()
-        );
+        Err(Startup::TimedOut)
     }
+}
+
+enum Startup {
+    PortTaken,
+    TimedOut,
 }
 
 impl Drop for Worker {
