@@ -263,18 +263,18 @@ pub fn idea(kind: usize, reading: &Reading, tags: &[String], english: bool) -> V
     // With no mood named, the first thing the user named gives the titles their word.
     let named = (m.key == "default").then(|| phrases.first()).flatten();
     let (title, concept, vibe, unique) = if english {
+        // English words are long: the mood-led title is the mood, the others name the
+        // setting or medium the direction actually uses ("Night", "Watercolor").
         let label = capitalise(named.map_or(m.label_en.as_str(), |p| p.as_str()));
-        let titles = [
-            format!("{label} Mood"),
-            format!("{label} Place"),
-            format!("{label} Art"),
-        ];
-        let generic = ["Mood-led", "Scene-led", "Style-led"];
-        let title = if titles[kind].chars().count() <= 10 {
-            titles[kind].clone()
-        } else {
-            generic[kind].to_string()
+        let title = match kind {
+            0 => label.clone(),
+            _ => m.led[kind]
+                .iter()
+                .find(|t| tags.contains(t))
+                .map(|t| humanise(t))
+                .unwrap_or_else(|| label.clone()),
         };
+        let title = fit_title(&title);
         let concepts = [
             format!("Mood first: {what}, told through expression and light."),
             format!("Scene first: {what} inside a setting that tells the story."),
@@ -321,6 +321,41 @@ pub fn idea(kind: usize, reading: &Reading, tags: &[String], english: bool) -> V
         "quick_preview": tags.iter().take(6).cloned().collect::<Vec<_>>().join(", "),
         "uniqueness": unique,
     })
+}
+
+/// `watercolor_(medium)` → "Watercolor", `night_sky` → "Night Sky".
+fn humanise(tag: &str) -> String {
+    let base = tag.split("_(").next().unwrap_or(tag);
+    base.split('_')
+        .map(capitalise)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// At most 10 characters, cut at a word boundary when possible.
+fn fit_title(t: &str) -> String {
+    if t.chars().count() <= crate::tools::ideas::MAX_TITLE_CHARS {
+        return t.to_string();
+    }
+    let mut out = String::new();
+    for w in t.split(' ') {
+        let next = if out.is_empty() {
+            w.to_string()
+        } else {
+            format!("{out} {w}")
+        };
+        if next.chars().count() > crate::tools::ideas::MAX_TITLE_CHARS {
+            break;
+        }
+        out = next;
+    }
+    if out.is_empty() {
+        t.chars()
+            .take(crate::tools::ideas::MAX_TITLE_CHARS)
+            .collect()
+    } else {
+        out
+    }
 }
 
 fn capitalise(s: &str) -> String {

@@ -527,18 +527,11 @@ fn refine_reply(v: &View, out: &Value) -> String {
         .chain(change.add.iter().cloned())
         .collect();
     added.dedup();
-    let what = if labels.is_empty() {
-        if v.english {
-            "updated".to_string()
-        } else {
-            "調整好了".to_string()
-        }
-    } else {
-        labels.join(if v.english { ", " } else { "、" })
-    };
+    let removed: Vec<String> = change.remove.clone();
+    let sep = if v.english { ", " } else { "、" };
     let listed = match added.len() {
         0 => String::new(),
-        1 | 2 => added.join(if v.english { ", " } else { "、" }),
+        1 | 2 => added.join(sep),
         n => {
             if v.english {
                 format!("{}, {} and {} more", added[0], added[1], n - 2)
@@ -547,11 +540,25 @@ fn refine_reply(v: &View, out: &Value) -> String {
             }
         }
     };
-    match (v.english, listed.is_empty()) {
-        (false, false) => format!("好！{what}（{listed}）"),
-        (false, true) => format!("好！{what}"),
-        (true, false) => format!("Done: {what} ({listed})."),
-        (true, true) => format!("Done: {what}."),
+    match (v.english, labels.is_empty()) {
+        // A named refinement: its name, then what it brought in.
+        (false, false) if listed.is_empty() => format!("好！{}", labels.join(sep)),
+        (false, false) => format!("好！{}（{listed}）", labels.join(sep)),
+        (true, false) if listed.is_empty() => format!("Done: {}.", labels.join(sep)),
+        (true, false) => format!("Done: {} ({listed}).", labels.join(sep)),
+        // Things added or removed by name.
+        (false, true) => match (listed.is_empty(), removed.is_empty()) {
+            (false, true) => format!("好！加上了 {listed}"),
+            (true, false) => format!("好！拿掉了 {}", removed.join(sep)),
+            (true, true) => "好！調整好了".to_string(),
+            _ => format!("好！加上 {listed}，拿掉 {}", removed.join(sep)),
+        },
+        (true, true) => match (listed.is_empty(), removed.is_empty()) {
+            (false, true) => format!("Done: added {listed}."),
+            (true, false) => format!("Done: removed {}.", removed.join(sep)),
+            (true, true) => "Done: updated.".to_string(),
+            _ => format!("Done: added {listed}, removed {}.", removed.join(sep)),
+        },
     }
 }
 

@@ -389,3 +389,44 @@ fn replies_keep_the_tone_limits() {
         assert!(sentences[0].chars().count() <= 18, "{}", t.reply);
     }
 }
+
+#[test]
+fn english_titles_fit_and_name_the_direction() {
+    let (dirs, _, _) = first_directions("a lonely girl on a rainy neon street at night");
+    let titles: Vec<&str> = dirs.iter().map(|d| d.title.as_str()).collect();
+    assert_eq!(titles[0], "Lonely");
+    assert!(
+        titles
+            .iter()
+            .all(|t| t.chars().count() <= 10 && !t.contains('_')),
+        "{titles:?}"
+    );
+    assert_eq!(
+        titles
+            .iter()
+            .collect::<std::collections::HashSet<_>>()
+            .len(),
+        3,
+        "{titles:?}"
+    );
+}
+
+#[test]
+fn additions_and_removals_are_said_plainly() {
+    let turns = converse(
+        &Planner,
+        &[
+            "a girl with an umbrella in a rainy city",
+            "add a cat",
+            "remove the umbrella",
+        ],
+    );
+    assert_eq!(turns[1].reply, "Done: added cat.");
+    assert_eq!(turns[2].reply, "Done: removed umbrella.");
+    let turns = converse(&Planner, &["撐傘的女孩在雨中", "加一隻貓"]);
+    assert!(
+        turns[1].reply.starts_with("好！加上了"),
+        "{}",
+        turns[1].reply
+    );
+}
