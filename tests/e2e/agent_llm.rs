@@ -218,6 +218,12 @@ async fn s4_refinement_then_a_refused_finalize_is_repaired() {
     .await;
     assert_eq!(f.json["type"], "completed", "{}", f.text);
     assert!(f.json["final_output"]["quality_score"].as_u64().unwrap() >= 85);
+    // The model sent "lowres, bad_anatomy"; the safety prefix was added in front.
+    let negative = f.json["final_output"]["negative_prompt"].as_str().unwrap();
+    assert!(
+        negative.starts_with("nsfw, child, loli, shota, gore, lowres"),
+        "{negative}"
+    );
     // The refused attempt reached the model as an error it could act on.
     let last = input(&model, 7);
     let refused = last
