@@ -13,7 +13,7 @@ use crate::tools::{
 use crate::transcript::{trim_to_budget, Item};
 use futures_util::future::join_all;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 pub const INSTRUCTIONS_VERSION: &str = "inspire-v1";
@@ -429,11 +429,6 @@ pub fn fallback_reply(kind: ReplyKind, english: bool) -> String {
                 .into()
         }
     }
-}
-
-/// The JSON a tool error looks like to the model (for tests and the planner).
-pub fn error_output(message: &str) -> String {
-    json!({ "error": message }).to_string()
 }
 
 /// Helpers for native tests of conversations.

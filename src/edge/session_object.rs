@@ -471,7 +471,7 @@ impl Core {
         self.sync().await;
         let _ = self
             .storage
-            .set_alarm(Duration::from_millis(config_ttl(&self.env)))
+            .set_alarm(Duration::from_millis(limits.idle_ttl_ms))
             .await;
         if let Some(f) = state.final_output.as_ref().filter(|_| hit.is_some()) {
             emit(&Event::Final {
@@ -579,7 +579,7 @@ impl Core {
     /// The alarm: erase the session when it has been idle past its time to live.
     async fn expire(&self) -> Result<()> {
         store::migrate(&self.sql)?;
-        let ttl = config_ttl(&self.env);
+        let ttl = Limits::from_config(&config_from_env(&self.env)).idle_ttl_ms;
         match store::load(&self.sql)? {
             Some(l) if self.now().saturating_sub(l.state.updated_ms) < ttl => {
                 let left = ttl - self.now().saturating_sub(l.state.updated_ms);
@@ -637,10 +637,6 @@ fn answer(v: Value, stream: bool, _rid: &str) -> Response {
         .headers_mut()
         .set("content-type", "text/event-stream; charset=utf-8");
     r
-}
-
-fn config_ttl(env: &Env) -> u64 {
-    config_from_env(env).session_ttl_ms
 }
 
 /// The best result so far for an ending session: the delivered prompt, else the chosen (or

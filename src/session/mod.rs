@@ -54,6 +54,8 @@ pub struct Limits {
     pub turn_timeout_ms: u64,
     /// This many identical messages in a row end the session.
     pub repeat_threshold: usize,
+    /// An idle session is erased after this long.
+    pub idle_ttl_ms: u64,
 }
 
 impl Limits {
@@ -64,6 +66,7 @@ impl Limits {
             max_cost_usd: c.max_cost_usd,
             turn_timeout_ms: c.turn_timeout_ms,
             repeat_threshold: 3,
+            idle_ttl_ms: c.session_ttl_ms,
         }
     }
 }

@@ -9,6 +9,7 @@ fn limits() -> Limits {
         max_cost_usd: 0.05,
         turn_timeout_ms: 120_000,
         repeat_threshold: 3,
+        idle_ttl_ms: 86_400_000,
     }
 }
 

@@ -321,14 +321,6 @@ pub fn conflicts_with_any(tag: &str, others: &[String]) -> bool {
     })
 }
 
-/// All `(alias, canonical)` pairs, for tests and checks.
-pub fn alias_pairs() -> Vec<(String, String)> {
-    aliases()
-        .iter()
-        .map(|(a, b)| (a.clone(), b.clone()))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

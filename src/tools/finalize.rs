@@ -284,18 +284,7 @@ mod tests {
             .unwrap()
     }
 
-    const GOOD: &[&str] = &[
-        "1girl",
-        "solo",
-        "kimono",
-        "cherry_blossoms",
-        "outdoors",
-        "smile",
-        "long_hair",
-        "petals",
-        "watercolor_(medium)",
-        "light_particles",
-    ];
+    const GOOD: &[&str] = crate::tools::SAMPLE_TAGS;
 
     #[test]
     fn delivers_a_validated_prompt_with_real_objects() {

@@ -231,19 +231,7 @@ mod tests {
         }
     }
 
-    const GOOD: &[&str] = &[
-        "1girl",
-        "solo",
-        "kimono",
-        "cherry_blossoms",
-        "outdoors",
-        "smile",
-        "long_hair",
-        "petals",
-        "spring_(season)",
-        "light_particles",
-        "tree",
-    ];
+    const GOOD: &[&str] = crate::tools::SAMPLE_TAGS;
 
     fn run_ideas(access: Rating, ideas: Vec<Idea>) -> Result<Value, ToolError> {
         let ctx = ToolContext {
@@ -330,26 +318,8 @@ mod tests {
 
     #[test]
     fn at_most_fifteen_tags() {
-        let many: Vec<&str> = [
-            "1girl",
-            "solo",
-            "kimono",
-            "cherry_blossoms",
-            "outdoors",
-            "smile",
-            "long_hair",
-            "petals",
-            "spring_(season)",
-            "light_particles",
-            "tree",
-            "sky",
-            "day",
-            "cloud",
-            "blue_sky",
-            "flower",
-            "hair_ornament",
-        ]
-        .to_vec();
+        let mut many: Vec<&str> = GOOD.to_vec();
+        many.extend(["sky", "day", "cloud", "blue_sky", "flower", "hair_ornament"]);
         let r = run_ideas(Rating::AllAges, vec![idea("a", &many), idea("b", GOOD)]).unwrap();
         assert_eq!(
             r["directions"][0]["main_tags"].as_array().unwrap().len(),

@@ -133,6 +133,22 @@ pub fn specs() -> Vec<ToolSpec> {
     ]
 }
 
+/// A good, real, all-ages tag list for the tools' tests.
+#[cfg(test)]
+pub(crate) const SAMPLE_TAGS: &[&str] = &[
+    "1girl",
+    "solo",
+    "kimono",
+    "cherry_blossoms",
+    "outdoors",
+    "smile",
+    "long_hair",
+    "petals",
+    "spring_(season)",
+    "light_particles",
+    "tree",
+];
+
 /// `{"type":"object", properties, required: all, additionalProperties: false}`.
 pub fn strict_object(properties: Value) -> Value {
     let required: Vec<String> = properties

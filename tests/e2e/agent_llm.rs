@@ -12,11 +12,7 @@ use crate::support::{assert_error_shape, get, post, Got, Worker, WorkerOptions};
 use serde_json::{json, Value};
 
 fn opts(model: &FakeOpenAi) -> WorkerOptions {
-    WorkerOptions::default()
-        .var("OPENAI_API_KEY", "sk-test")
-        .var("LLM_BASE_URL", model.base_url())
-        .var("RATE_LIMIT_START_PER_MIN", "1000")
-        .var("RATE_LIMIT_CONTINUE_PER_MIN", "1000")
+    WorkerOptions::relaxed().with_model(model.base_url())
 }
 
 fn understand(clarity: &str, next: &str) -> (&'static str, Value) {

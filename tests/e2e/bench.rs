@@ -11,10 +11,7 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 fn relaxed() -> WorkerOptions {
-    WorkerOptions::default()
-        .var("RATE_LIMIT_START_PER_MIN", "1000000")
-        .var("RATE_LIMIT_CONTINUE_PER_MIN", "1000000")
-        .var("MAX_COST_USD", "1000")
+    WorkerOptions::relaxed().var("MAX_COST_USD", "1000")
 }
 
 fn with_model(base: String) -> WorkerOptions {

@@ -108,22 +108,13 @@ fn tail(s: &str, lines: usize) -> String {
 }
 
 fn llm_worker_options(fake: &FakeOpenAi) -> WorkerOptions {
-    WorkerOptions::default()
-        .var("OPENAI_API_KEY", "test-key")
-        .var("LLM_BASE_URL", fake.base_url())
-        .var("RATE_LIMIT_START_PER_MIN", "1000")
-        .var("RATE_LIMIT_CONTINUE_PER_MIN", "1000")
+    WorkerOptions::relaxed().with_model(fake.base_url())
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn browser_suite_offline() {
     let _one = SUITE.lock().await;
-    let w = Worker::start(
-        WorkerOptions::default()
-            .var("RATE_LIMIT_START_PER_MIN", "1000")
-            .var("RATE_LIMIT_CONTINUE_PER_MIN", "1000"),
-    )
-    .await;
+    let w = Worker::start(WorkerOptions::relaxed()).await;
     let (ok, out) = run_node(&w.base, "offline", "offline", false).await;
     assert_suite(ok, &out, &w);
     assert!(

@@ -15,12 +15,9 @@ fn opts(base_url: String) -> WorkerOptions {
 }
 
 fn with_timeout(base_url: String, llm_timeout_ms: u64) -> WorkerOptions {
-    WorkerOptions::default()
-        .var("OPENAI_API_KEY", "sk-test")
-        .var("LLM_BASE_URL", base_url)
+    WorkerOptions::relaxed()
+        .with_model(base_url)
         .var("LLM_TIMEOUT_MS", llm_timeout_ms.to_string())
-        .var("RATE_LIMIT_START_PER_MIN", "100000")
-        .var("RATE_LIMIT_CONTINUE_PER_MIN", "100000")
 }
 
 async fn start(w: &Worker, m: &str) -> Got {

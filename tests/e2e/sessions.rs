@@ -8,18 +8,6 @@ use crate::support::{assert_error_shape, client, get, post, read, Got, Worker, W
 use serde_json::{json, Value};
 use std::time::Duration;
 
-fn relaxed() -> WorkerOptions {
-    WorkerOptions::default()
-        .var("RATE_LIMIT_START_PER_MIN", "10000")
-        .var("RATE_LIMIT_CONTINUE_PER_MIN", "10000")
-}
-
-fn with_model(base_url: String) -> WorkerOptions {
-    relaxed()
-        .var("OPENAI_API_KEY", "sk-test")
-        .var("LLM_BASE_URL", base_url)
-}
-
 async fn start(w: &Worker, message: &str) -> Got {
     post(&w.url("/api/inspire/start"), &json!({ "message": message })).await
 }
@@ -41,7 +29,7 @@ async fn status(w: &Worker, id: &str) -> Got {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn offline_conversation_start_to_delete() {
-    let w = Worker::start(relaxed()).await;
+    let w = Worker::start(WorkerOptions::relaxed()).await;
     let s = start(&w, "櫻花樹下的和服少女，溫柔寧靜的氛圍").await;
     assert_eq!(s.status, 200, "{}", s.text);
     let id = sid(&s);
@@ -151,7 +139,7 @@ async fn offline_conversation_start_to_delete() {
 #[tokio::test(flavor = "multi_thread")]
 async fn llm_conversation_with_the_fake_model() {
     let model = FakeOpenAi::with_handler(competent).await;
-    let w = Worker::start(with_model(model.base_url())).await;
+    let w = Worker::start(WorkerOptions::relaxed().with_model(model.base_url())).await;
     let s = start(&w, "櫻花樹下的和服少女").await;
     assert_eq!(
         (s.status, s.json["mode"].as_str(), s.json["type"].as_str()),
@@ -195,7 +183,7 @@ async fn a_restart_keeps_the_whole_conversation() {
     let dir = crate::support::worker::fresh_dir("restart");
     let mut w = Worker::start(WorkerOptions {
         persist_dir: Some(dir.clone()),
-        ..relaxed()
+        ..WorkerOptions::relaxed()
     })
     .await;
     let id = sid(&start(&w, "浩瀚星空下，少女站在草原上，夢幻又孤獨").await);
@@ -226,7 +214,7 @@ async fn slow_model(delay: Duration) -> FakeServer {
 #[tokio::test(flavor = "multi_thread")]
 async fn one_turn_at_a_time() {
     let model = slow_model(Duration::from_millis(1200)).await;
-    let w = Worker::start(with_model(format!("{}/v1", model.url))).await;
+    let w = Worker::start(WorkerOptions::relaxed().with_model(format!("{}/v1", model.url))).await;
     let id = sid(&start(&w, "一個關於夏天的畫面").await);
     let body = |m: &str| json!({ "session_id": id, "message": m });
     let (a, b) = tokio::join!(cont(&w, body("第一則")), cont(&w, body("第二則")));
@@ -258,7 +246,7 @@ async fn one_turn_at_a_time() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fifty_concurrent_sessions_complete() {
-    let w = Worker::start(relaxed()).await;
+    let w = Worker::start(WorkerOptions::relaxed()).await;
     let texts = [
         "櫻花樹下的和服少女",
         "霓虹燈閃爍的賽博龐克城市",
@@ -280,7 +268,7 @@ async fn fifty_concurrent_sessions_complete() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn limits_end_sessions_kindly() {
-    let w = Worker::start(relaxed()).await;
+    let w = Worker::start(WorkerOptions::relaxed()).await;
     // Repetition: the third identical message in a row ends the session.
     let id = sid(&start(&w, "櫻花樹下的和服少女").await);
     for _ in 0..2 {
@@ -348,7 +336,12 @@ async fn limits_end_sessions_kindly() {
 async fn cost_tool_and_time_limits() {
     // Cost: a tiny cap is spent by the first turn; the reply takes a shortcut.
     let model = FakeOpenAi::with_handler(competent).await;
-    let w = Worker::start(with_model(model.base_url()).var("MAX_COST_USD", "0.0000001")).await;
+    let w = Worker::start(
+        WorkerOptions::relaxed()
+            .with_model(model.base_url())
+            .var("MAX_COST_USD", "0.0000001"),
+    )
+    .await;
     let s = start(&w, "櫻花樹下的和服少女").await;
     assert_eq!(
         (s.json["phase"].as_str(), s.json["abort_reason"].as_str()),
@@ -370,7 +363,7 @@ async fn cost_tool_and_time_limits() {
         .map(|_| ("search_examples", json!({ "search_keywords": ["cat"], "search_purpose": "find_scene_tags", "search_strategy": "keyword", "min_popularity": 1000, "max_results": 5 })))
         .collect();
     let greedy = FakeOpenAi::start(vec![Step::Reply(responses_calls(&six))]).await;
-    let w = Worker::start(with_model(greedy.base_url())).await;
+    let w = Worker::start(WorkerOptions::relaxed().with_model(greedy.base_url())).await;
     let s = start(&w, "一隻貓").await;
     assert_eq!(
         (s.json["phase"].as_str(), s.json["abort_reason"].as_str()),
@@ -386,7 +379,12 @@ async fn cost_tool_and_time_limits() {
 
     // Time: a turn that outlives TURN_TIMEOUT_S ends the session with what there is.
     let model = slow_model(Duration::from_secs(6)).await;
-    let w = Worker::start(with_model(format!("{}/v1", model.url)).var("TURN_TIMEOUT_S", "2")).await;
+    let w = Worker::start(
+        WorkerOptions::relaxed()
+            .with_model(format!("{}/v1", model.url))
+            .var("TURN_TIMEOUT_S", "2"),
+    )
+    .await;
     let t0 = std::time::Instant::now();
     let s = start(&w, "一隻貓").await;
     assert!(
@@ -403,7 +401,7 @@ async fn cost_tool_and_time_limits() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_input_gets_clear_errors_and_loses_nothing() {
-    let w = Worker::start(relaxed()).await;
+    let w = Worker::start(WorkerOptions::relaxed()).await;
     let id = sid(&start(&w, "櫻花樹下的和服少女").await);
     let before = status(&w, &id).await.json;
     let raw = |body: String| {
@@ -508,7 +506,7 @@ async fn bad_input_gets_clear_errors_and_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn streaming_events_arrive_in_order_and_end_with_done() {
-    let w = Worker::start(relaxed()).await;
+    let w = Worker::start(WorkerOptions::relaxed()).await;
     let resp = client()
         .post(w.url("/api/inspire/start"))
         .header("accept", "text/event-stream")
@@ -592,7 +590,7 @@ async fn rate_limits_tokens_and_moderation() {
     // Moderation: flagged words are refused; an outage lets clean text through.
     let model = FakeOpenAi::with_handler(competent).await;
     model.set_moderation_flags(vec!["bloodbath".into()]);
-    let w = Worker::start(with_model(model.base_url())).await;
+    let w = Worker::start(WorkerOptions::relaxed().with_model(model.base_url())).await;
     let flagged = start(&w, "a bloodbath in the city").await;
     assert_eq!(
         (flagged.status, assert_error_shape(&flagged).as_str()),
@@ -600,7 +598,9 @@ async fn rate_limits_tokens_and_moderation() {
     );
     assert!(!model.moderation_requests().is_empty());
     let outage = Worker::start(
-        with_model(model.base_url()).var("MODERATION_URL", "http://127.0.0.1:9/moderations"),
+        WorkerOptions::relaxed()
+            .with_model(model.base_url())
+            .var("MODERATION_URL", "http://127.0.0.1:9/moderations"),
     )
     .await;
     assert_eq!(
@@ -613,7 +613,7 @@ async fn rate_limits_tokens_and_moderation() {
 #[tokio::test(flavor = "multi_thread")]
 async fn idle_sessions_expire() {
     // 0.00005 days ≈ 4.3 s.
-    let w = Worker::start(relaxed().var("SESSION_TTL_DAYS", "0.00005")).await;
+    let w = Worker::start(WorkerOptions::relaxed().var("SESSION_TTL_DAYS", "0.00005")).await;
     let id = sid(&start(&w, "櫻花").await);
     assert_eq!(status(&w, &id).await.status, 200);
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
@@ -631,7 +631,8 @@ async fn idle_sessions_expire() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cors_allows_only_configured_origins() {
-    let w = Worker::start(relaxed().var("CORS_ORIGINS", "https://app.example.com")).await;
+    let w = Worker::start(WorkerOptions::relaxed().var("CORS_ORIGINS", "https://app.example.com"))
+        .await;
     let ask = |origin: &'static str| {
         let url = w.url("/api/inspire/start");
         async move {
@@ -659,7 +660,7 @@ async fn cors_allows_only_configured_origins() {
     let other = ask("https://evil.example.net").await;
     assert!(other.header("access-control-allow-origin").is_none());
     // Same-origin by default: no CORS headers at all.
-    let plain = Worker::start(relaxed()).await;
+    let plain = Worker::start(WorkerOptions::relaxed()).await;
     let g = read(
         client()
             .get(plain.url("/api/health"))

@@ -733,6 +733,57 @@ fn valid_name(name: &str) -> bool {
 }
 
 /// Checks a function's `parameters`; with `strict`, OpenAI's strict-mode rules.
+/// One function definition (name, description, strict, parameters) as both APIs check it;
+/// `at` is where it sits in the request. Only the wording of a duplicate differs by API.
+fn check_function(
+    f: &Map<String, Value>,
+    at: &str,
+    declared: &mut Vec<String>,
+    api: Api,
+) -> Result<(), ApiErr> {
+    let name = want_str(f, "name", &format!("{at}.name"))?;
+    if !valid_name(name) {
+        return Err(invalid(
+            format!("Invalid '{at}.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'."),
+            Some(&format!("{at}.name")),
+            Some("invalid_value"),
+        ));
+    }
+    if declared.iter().any(|d| d == name) {
+        return Err(match api {
+            Api::Responses => invalid(
+                format!("Duplicate tool name: '{name}'. Tool names must be unique."),
+                Some("tools"),
+                Some("invalid_value"),
+            ),
+            Api::Chat => invalid(
+                format!("Duplicate tool name: '{name}'."),
+                Some("tools"),
+                None,
+            ),
+        });
+    }
+    if let Some(d) = f
+        .get("description")
+        .filter(|d| !d.is_null() && !d.is_string())
+    {
+        return Err(bad_type(&format!("{at}.description"), "a string", d));
+    }
+    let strict = match f.get("strict") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(v) => return Err(bad_type(&format!("{at}.strict"), "a boolean", v)),
+    };
+    check_parameters(
+        name,
+        f.get("parameters"),
+        strict,
+        &format!("{at}.parameters"),
+    )?;
+    declared.push(name.to_string());
+    Ok(())
+}
+
 fn check_parameters(
     fname: &str,
     params: Option<&Value>,
@@ -1041,36 +1092,7 @@ fn validate_responses(body: &Value, prev_calls: &[String]) -> Result<(), ApiErr>
                 &["type", "name", "description", "parameters", "strict"],
                 &at,
             )?;
-            let name = want_str(t, "name", &format!("{at}.name"))?;
-            if !valid_name(name) {
-                return Err(invalid(
-                    format!("Invalid '{at}.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'."),
-                    Some(&format!("{at}.name")),
-                    Some("invalid_value"),
-                ));
-            }
-            if declared.iter().any(|d| d == name) {
-                return Err(invalid(
-                    format!("Duplicate tool name: '{name}'. Tool names must be unique."),
-                    Some("tools"),
-                    Some("invalid_value"),
-                ));
-            }
-            opt_type(t, "description", "a string", Value::is_string).map_err(|_| {
-                bad_type(&format!("{at}.description"), "a string", &t["description"])
-            })?;
-            let strict = match t.get("strict") {
-                None | Some(Value::Null) => false,
-                Some(Value::Bool(b)) => *b,
-                Some(v) => return Err(bad_type(&format!("{at}.strict"), "a boolean", v)),
-            };
-            check_parameters(
-                name,
-                t.get("parameters"),
-                strict,
-                &format!("{at}.parameters"),
-            )?;
-            declared.push(name.to_string());
+            check_function(t, &at, &mut declared, Api::Responses)?;
         }
     }
     if let Some(tc) = obj.get("tool_choice").filter(|t| !t.is_null()) {
@@ -1437,43 +1459,7 @@ fn validate_chat(body: &Value) -> Result<(), ApiErr> {
                 &["name", "description", "parameters", "strict"],
                 &format!("tools.{i}.function"),
             )?;
-            let name = want_str(f, "name", &format!("{at}.function.name"))?;
-            if !valid_name(name) {
-                return Err(invalid(
-                    format!("Invalid '{at}.function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'."),
-                    Some(&format!("{at}.function.name")),
-                    Some("invalid_value"),
-                ));
-            }
-            if declared.iter().any(|d| d == name) {
-                return Err(invalid(
-                    format!("Duplicate tool name: '{name}'."),
-                    Some("tools"),
-                    None,
-                ));
-            }
-            if let Some(d) = f
-                .get("description")
-                .filter(|d| !d.is_null() && !d.is_string())
-            {
-                return Err(bad_type(
-                    &format!("{at}.function.description"),
-                    "a string",
-                    d,
-                ));
-            }
-            let strict = match f.get("strict") {
-                None | Some(Value::Null) => false,
-                Some(Value::Bool(b)) => *b,
-                Some(v) => return Err(bad_type(&format!("{at}.function.strict"), "a boolean", v)),
-            };
-            check_parameters(
-                name,
-                f.get("parameters"),
-                strict,
-                &format!("{at}.function.parameters"),
-            )?;
-            declared.push(name.to_string());
+            check_function(f, &format!("{at}.function"), &mut declared, Api::Chat)?;
         }
     }
     if let Some(tc) = obj.get("tool_choice").filter(|t| !t.is_null()) {

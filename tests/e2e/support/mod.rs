@@ -9,7 +9,7 @@ pub mod llm_script;
 pub mod schema;
 pub mod worker;
 
-pub use fake::{FakeServer, Recorded, Reply};
+pub use fake::{FakeServer, Reply};
 pub use worker::{Worker, WorkerOptions};
 
 use serde_json::Value;

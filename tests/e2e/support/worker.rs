@@ -66,6 +66,19 @@ impl WorkerOptions {
         self.vars.push((name.to_string(), value.into()));
         self
     }
+
+    /// Rate limits out of the way: every request of a test comes from 127.0.0.1.
+    pub fn relaxed() -> Self {
+        WorkerOptions::default()
+            .var("RATE_LIMIT_START_PER_MIN", "1000000")
+            .var("RATE_LIMIT_CONTINUE_PER_MIN", "1000000")
+    }
+
+    /// The model at `base_url` (a fake speaking the OpenAI API) instead of the offline planner.
+    pub fn with_model(self, base_url: impl Into<String>) -> Self {
+        self.var("OPENAI_API_KEY", "sk-test")
+            .var("LLM_BASE_URL", base_url)
+    }
 }
 
 pub struct Worker {
