@@ -234,6 +234,13 @@ fn mutable(resp: Response) -> ApiResult {
     for (k, v) in resp.headers().entries() {
         headers.set(&k, &v).map_err(internal)?;
     }
+    // Null-body statuses (a 304 for a cached asset) must not carry a body stream along.
+    let status = resp.status_code();
+    if matches!(status, 101 | 204 | 205 | 304) {
+        return Response::empty()
+            .map(|r| r.with_status(status).with_headers(headers))
+            .map_err(internal);
+    }
     Ok(resp.with_headers(headers))
 }
 
