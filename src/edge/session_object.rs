@@ -34,8 +34,6 @@ pub struct InspireSession {
 struct Core {
     sql: SqlStorage,
     storage: Storage,
-    /// The JS storage object, for `sync()`, which workers-rs does not wrap.
-    js_storage: wasm_bindgen::JsValue,
     env: Env,
     /// The turn running in this instance (seq, started at). A persisted guard without one
     /// here means the instance restarted mid-turn.
@@ -46,16 +44,10 @@ impl DurableObject for InspireSession {
     fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
         let storage = state.storage();
-        let js_storage = state
-            ._inner()
-            .storage()
-            .map(Into::into)
-            .unwrap_or(wasm_bindgen::JsValue::UNDEFINED);
         Self {
             core: Rc::new(Core {
                 sql,
                 storage,
-                js_storage,
                 env,
                 running: RefCell::new(None),
             }),
@@ -146,21 +138,6 @@ impl Core {
         WorkerClock.now_ms()
     }
 
-    /// Waits until every write so far is durable (`storage.sync()`), so a crash after this
-    /// point cannot lose a started turn's record or a finished turn.
-    async fn sync(&self) {
-        use wasm_bindgen::JsCast;
-        let Ok(f) = js_sys::Reflect::get(&self.js_storage, &"sync".into()) else {
-            return;
-        };
-        let Some(f) = f.dyn_ref::<js_sys::Function>() else {
-            return;
-        };
-        if let Ok(p) = f.call0(&self.js_storage) {
-            let _ = worker::wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(p)).await;
-        }
-    }
-
     async fn turn(
         self: Rc<Self>,
         call: TurnCall,
@@ -174,8 +151,6 @@ impl Core {
             Err(Early::Api(e)) => return Err(e),
             Err(Early::Answer(v)) => return Ok(answer(v, call.stream, rid)),
         };
-        // The turn's record (the user's words, the guard) is on disk before any upstream call.
-        self.sync().await;
         if call.stream {
             let (tx, rx) = futures_channel::mpsc::unbounded::<String>();
             let rid = rid.to_string();
@@ -468,7 +443,6 @@ impl Core {
                 .body(""),
             );
         }
-        self.sync().await;
         let _ = self
             .storage
             .set_alarm(Duration::from_millis(limits.idle_ttl_ms))
